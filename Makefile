@@ -1,0 +1,43 @@
+# authgate — the two commands of the README: `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test setup dev lint format ui clean
+
+$(BIN)/authgate: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.dev: $(BIN)/authgate
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+setup: $(BIN)/authgate
+
+dev: $(VENV)/.dev
+
+## run: set up and start the server on ./authgate.db (embedded SQLite)
+run: setup
+	AUTHGATE_COOKIE_SECURE=$${AUTHGATE_COOKIE_SECURE:-false} $(BIN)/authgate serve --host $(HOST) --port $(PORT)
+
+## test: set up and run the whole test suite (and ruff)
+test: dev
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint: dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache build dist

@@ -1,0 +1,111 @@
+"""The authgate error tree: one base class, one stable machine code per class.
+
+::
+
+    AuthError
+    ├── ValidationFailed            validation_error
+    ├── EmailTaken                  email_taken
+    ├── InvalidCredentials          invalid_credentials
+    ├── AccountDisabled             account_disabled
+    ├── TooManyAttempts             too_many_attempts   (retry_after)
+    ├── NotFound                    not_found
+    ├── CsrfFailed                  csrf_failed
+    ├── ServiceUnavailable          service_unavailable
+    ├── RefreshError
+    │   ├── RefreshInvalid          refresh_invalid
+    │   └── RefreshReused           refresh_reused
+    └── TokenError
+        ├── TokenMissing            token_missing
+        ├── TokenExpired            token_expired
+        ├── TokenRevoked            token_revoked
+        └── TokenInvalid            token_invalid       (reason: for the log only)
+
+The codes are the contract of API.md §3. Statuses, headers and human messages are
+chosen by the web layer (``authgate.web.errors``) and the CLI, never here.
+Outward answers stay opaque: every kind of bad token is one ``TokenInvalid``; the
+precise reason travels in ``reason`` for the log.
+"""
+
+from __future__ import annotations
+
+
+class AuthError(Exception):
+    """Base of every error authgate answers with; ``code`` is stable."""
+
+    code = "auth_error"
+
+    def __init__(self, reason: str = "") -> None:
+        super().__init__(reason or self.code)
+        self.reason = reason
+
+
+class ConfigurationError(Exception):
+    """A setting is wrong; the message names the variable (one line)."""
+
+
+class ValidationFailed(AuthError):
+    code = "validation_error"
+
+
+class EmailTaken(AuthError):
+    code = "email_taken"
+
+
+class InvalidCredentials(AuthError):
+    code = "invalid_credentials"
+
+
+class AccountDisabled(AuthError):
+    code = "account_disabled"
+
+
+class TooManyAttempts(AuthError):
+    code = "too_many_attempts"
+
+    def __init__(self, retry_after: int, reason: str = "") -> None:
+        super().__init__(reason)
+        self.retry_after = max(1, int(retry_after))
+
+
+class NotFound(AuthError):
+    code = "not_found"
+
+
+class CsrfFailed(AuthError):
+    code = "csrf_failed"
+
+
+class ServiceUnavailable(AuthError):
+    code = "service_unavailable"
+
+
+class RefreshError(AuthError):
+    code = "refresh_invalid"
+
+
+class RefreshInvalid(RefreshError):
+    code = "refresh_invalid"
+
+
+class RefreshReused(RefreshError):
+    code = "refresh_reused"
+
+
+class TokenError(AuthError):
+    code = "token_invalid"
+
+
+class TokenMissing(TokenError):
+    code = "token_missing"
+
+
+class TokenExpired(TokenError):
+    code = "token_expired"
+
+
+class TokenRevoked(TokenError):
+    code = "token_revoked"
+
+
+class TokenInvalid(TokenError):
+    code = "token_invalid"

@@ -1,0 +1,73 @@
+"""Human messages for the error codes, in English (default) and Korean."""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "validation_error": "The request is not valid",
+        "email_taken": "This email is already registered",
+        "invalid_credentials": "Incorrect email or password",
+        "account_disabled": "This account is disabled",
+        "too_many_attempts": "Too many attempts; try again later",
+        "not_found": "Not found",
+        "csrf_failed": "CSRF check failed",
+        "service_unavailable": "The service is temporarily unavailable",
+        "refresh_invalid": "The refresh token is invalid or expired",
+        "refresh_reused": "The refresh token was already used; the session has been revoked",
+        "token_missing": "No token",
+        "token_expired": "The token has expired",
+        "token_revoked": "The token has been revoked",
+        "token_invalid": "Invalid token",
+        "method_not_allowed": "Method not allowed",
+        "payload_too_large": "The request body is too large",
+        "internal_error": "Internal error",
+    },
+    "ko": {
+        "validation_error": "요청이 올바르지 않습니다",
+        "email_taken": "이미 가입된 이메일입니다",
+        "invalid_credentials": "이메일 또는 비밀번호가 틀렸습니다",
+        "account_disabled": "비활성화된 계정입니다",
+        "too_many_attempts": "시도 횟수가 너무 많습니다. 잠시 후 다시 시도하세요",
+        "not_found": "찾을 수 없습니다",
+        "csrf_failed": "CSRF 검증에 실패했습니다",
+        "service_unavailable": "서비스를 일시적으로 사용할 수 없습니다",
+        "refresh_invalid": "리프레시 토큰이 유효하지 않거나 만료됐습니다",
+        "refresh_reused": "이미 사용된 리프레시 토큰입니다. 세션이 취소됐습니다",
+        "token_missing": "토큰이 없습니다",
+        "token_expired": "토큰이 만료됐습니다",
+        "token_revoked": "취소된 토큰입니다",
+        "token_invalid": "유효하지 않은 토큰입니다",
+        "method_not_allowed": "허용되지 않는 메서드입니다",
+        "payload_too_large": "요청 본문이 너무 큽니다",
+        "internal_error": "내부 오류",
+    },
+}
+
+LANGUAGES = tuple(MESSAGES)
+DEFAULT_LANGUAGE = "en"
+
+
+def message(code: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """The message for ``code`` in ``language`` (English if either is unknown)."""
+    table = MESSAGES.get(language, MESSAGES[DEFAULT_LANGUAGE])
+    return table.get(code) or MESSAGES[DEFAULT_LANGUAGE].get(code, code)
+
+
+def negotiate(accept_language: str | None) -> str:
+    """Pick ``ko`` or ``en`` from an Accept-Language header (RFC 9110 §12.5.4)."""
+    if not accept_language:
+        return DEFAULT_LANGUAGE
+    best, best_q = DEFAULT_LANGUAGE, 0.0
+    for item in accept_language.split(",")[:20]:
+        tag, _, params = item.strip().partition(";")
+        primary = tag.strip().split("-", 1)[0].lower()
+        q = 1.0
+        params = params.strip()
+        if params.startswith("q="):
+            try:
+                q = float(params[2:])
+            except ValueError:
+                continue
+        if primary in MESSAGES and q > best_q:
+            best, best_q = primary, q
+    return best

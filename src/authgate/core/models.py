@@ -1,0 +1,98 @@
+"""Domain values: frozen, slotted dataclasses with keyword-only fields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class User:
+    """A registered account. ``password_hash`` never leaves the service."""
+
+    id: str
+    email: str
+    password_hash: str
+    created_at: datetime
+    disabled_at: datetime | None = None
+
+    @property
+    def is_disabled(self) -> bool:
+        return self.disabled_at is not None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Principal:
+    """The caller of a protected route, taken from the verified access token."""
+
+    id: str
+    email: str
+    session_id: str | None
+    token_id: str
+    issued_at: int
+    expires_at: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Session:
+    """A login: the family of refresh tokens issued from it (RFC 9700 §4.14)."""
+
+    id: str
+    user_id: str
+    created_at: datetime
+    last_used_at: datetime
+    expires_at: datetime
+    user_agent: str
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RefreshRecord:
+    """What the store knows of one presented refresh token (found by its hash)."""
+
+    session: Session
+    user: User
+    expires_at: datetime
+    rotated_at: datetime | None
+    successor_box: bytes | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TokenPair:
+    """The answer to a login or a refresh (RFC 6749 §5.1), plus the session id."""
+
+    access_token: str
+    expires_in: int
+    refresh_token: str
+    refresh_expires_in: int
+    session_id: str
+    token_type: str = "bearer"
+
+
+RevocationKind = Literal["jti", "sid", "user"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Revocation:
+    """One denylist entry: a token (``jti``), a session (``sid``) or a user's cutoff.
+
+    For ``user`` entries, tokens issued before ``cutoff`` (epoch seconds) are revoked.
+    Every entry can be forgotten after ``expires_at``: no token it covers lives longer.
+    """
+
+    kind: RevocationKind
+    subject: str
+    expires_at: int
+    cutoff: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Plan:
+    """The demo resource of the tutorial: a user's plan."""
+
+    id: int
+    user_id: str
+    title: str
+    done: bool
+    created_at: datetime

@@ -1,0 +1,141 @@
+"""The seams of the core: what it needs from storage, the clock and rate limiting.
+
+Implementations live in ``authgate.storage`` (SQLAlchemy, Redis) and in
+``authgate.core.memory`` (in-process, for tests and embedding).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from authgate.core.models import Plan, RefreshRecord, Revocation, Session, User
+
+
+class Clock(Protocol):
+    def __call__(self) -> float:
+        """Seconds since the epoch."""
+        ...
+
+
+def system_clock() -> float:
+    """The real clock."""
+    return time.time()
+
+
+class UserStore(Protocol):
+    async def add(self, user: User, email_key: str) -> None:
+        """Store a new user. Raises ``EmailTaken`` if the key exists."""
+        ...
+
+    async def by_email(self, email_key: str) -> User | None: ...
+
+    async def by_id(self, user_id: str) -> User | None: ...
+
+    async def set_password_hash(self, user_id: str, password_hash: str) -> None: ...
+
+    async def disable(self, user_id: str, when: datetime) -> None: ...
+
+    async def list(self, limit: int = 1000) -> Sequence[User]: ...
+
+
+class SessionStore(Protocol):
+    async def create(self, session: Session, refresh_hash: str) -> None:
+        """Store a session with its first refresh token (expiring with the session)."""
+        ...
+
+    async def find_refresh(self, refresh_hash: str) -> RefreshRecord | None: ...
+
+    async def rotate(
+        self,
+        session_id: str,
+        old_hash: str,
+        new_hash: str,
+        successor_box: bytes,
+        now: datetime,
+        expires_at: datetime,
+    ) -> bool:
+        """Atomically retire ``old_hash`` (if not yet retired) and add ``new_hash``.
+
+        Returns False, changing nothing, when another caller retired it first.
+        """
+        ...
+
+    async def revoke(self, session_id: str, now: datetime) -> bool:
+        """Revoke one session; False if it was not active."""
+        ...
+
+    async def revoke_all(
+        self, user_id: str, now: datetime, keep: str | None = None
+    ) -> list[str]:
+        """Revoke every active session of a user but ``keep``; return their ids."""
+        ...
+
+    async def get(self, session_id: str) -> Session | None: ...
+
+    async def list_active(self, user_id: str, now: datetime) -> Sequence[Session]: ...
+
+    async def purge(self, now: datetime) -> int:
+        """Delete expired sessions and refresh tokens; return how many rows went."""
+        ...
+
+
+class RevocationStore(Protocol):
+    """Where revocations are recorded, so that a restart forgets none."""
+
+    async def add(self, revocation: Revocation, recorded_at: int) -> None:
+        """Record an entry, stamped with the time it was recorded."""
+        ...
+
+    async def active(self, now: int, recorded_since: int | None = None) -> Sequence[Revocation]:
+        """Entries not yet expired at ``now``; only those recorded since a time if given."""
+        ...
+
+    async def purge(self, now: int) -> int: ...
+
+
+class RevocationList(Protocol):
+    """The per-request revocation check and the ways to revoke.
+
+    ``is_revoked`` is on the request path: it must not wait on any I/O.
+    """
+
+    def is_revoked(self, jti: str, session_id: str | None, user_id: str, issued_at: int) -> bool:
+        """True if the token is revoked. Raises ``ServiceUnavailable`` if unsure."""
+        ...
+
+    async def revoke(self, revocation: Revocation) -> None: ...
+
+    async def start(self, now: int) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def purge(self, now: int) -> int: ...
+
+
+class RateLimiter(Protocol):
+    """Counts failures per key; answers how long a key must wait (0: may proceed)."""
+
+    async def retry_after(self, limit: str, key: str) -> int:
+        """Seconds until ``key`` may try again under ``limit`` (0 if it may now)."""
+        ...
+
+    async def hit(self, limit: str, key: str) -> int:
+        """Count one event; return the seconds to wait if that exhausted the limit."""
+        ...
+
+
+class PlanStore(Protocol):
+    async def list(self, user_id: str) -> Sequence[Plan]: ...
+
+    async def add(self, user_id: str, title: str, done: bool, now: datetime) -> Plan: ...
+
+    async def get(self, user_id: str, plan_id: int) -> Plan | None: ...
+
+    async def update(
+        self, user_id: str, plan_id: int, title: str | None, done: bool | None
+    ) -> Plan | None: ...
+
+    async def delete(self, user_id: str, plan_id: int) -> bool: ...

@@ -1,0 +1,129 @@
+"""Access-token revocation: a denylist held in memory, recorded in a store.
+
+Three kinds of entry (see :class:`~authgate.core.models.Revocation`): one token by
+``jti`` (logout), one session by ``sid`` (logout, a revoked session, refresh-token
+reuse), and a per-user cutoff ``tokens issued before T`` (logout-all, disabling).
+An entry lives until no token it covers can still be valid, then is purged.
+
+The request path calls :meth:`LocalRevocations.is_revoked`: three dictionary
+lookups, no I/O. Every revocation is written to the store first, then applied
+here. :meth:`start` loads the active entries (a restart forgets nothing), and
+:meth:`run_sync` polls the store for entries written by other processes (the CLI,
+other instances); if polling keeps failing, the list stops vouching for tokens
+(``ServiceUnavailable``) rather than accept one it may have missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable
+
+from authgate.core.errors import ServiceUnavailable
+from authgate.core.models import Revocation
+from authgate.core.ports import Clock, RevocationStore, system_clock
+
+log = logging.getLogger("authgate.revocation")
+
+#: Entries recorded this long before the previous poll are read again: covers
+#: transactions that commit late and clocks that differ a little between hosts.
+SYNC_SLACK_SECONDS = 30
+
+
+class LocalRevocations:
+    """The in-process revocation list, kept in step with the store."""
+
+    def __init__(self, store: RevocationStore, *, clock: Clock = system_clock) -> None:
+        self.store = store
+        self.clock = clock
+        self._tokens: dict[str, int] = {}
+        self._sessions: dict[str, int] = {}
+        self._cutoffs: dict[str, tuple[int, int]] = {}
+        self._polled_from: int | None = None
+        self._synced_at = time.monotonic()
+        self._stale_after: float | None = None
+
+    def is_revoked(self, jti: str, session_id: str | None, user_id: str, issued_at: int) -> bool:
+        if self._stale_after is not None and time.monotonic() - self._synced_at > self._stale_after:
+            raise ServiceUnavailable("revocation list is stale: the store is unreachable")
+        if jti in self._tokens or (session_id is not None and session_id in self._sessions):
+            return True
+        cutoff = self._cutoffs.get(user_id)
+        return cutoff is not None and issued_at < cutoff[0]
+
+    async def revoke(self, revocation: Revocation) -> None:
+        await self.store.add(revocation, int(self.clock()))
+        self.apply(revocation)
+
+    def apply(self, revocation: Revocation) -> None:
+        """Take an entry into memory (from this process, the store or a peer)."""
+        if revocation.kind == "jti":
+            self._tokens[revocation.subject] = revocation.expires_at
+        elif revocation.kind == "sid":
+            self._sessions[revocation.subject] = revocation.expires_at
+        else:
+            current = self._cutoffs.get(revocation.subject)
+            if current is None or revocation.cutoff >= current[0]:
+                self._cutoffs[revocation.subject] = (revocation.cutoff, revocation.expires_at)
+
+    def replace(self, revocations: Iterable[Revocation]) -> None:
+        """Forget everything in memory and take these entries instead."""
+        self._tokens.clear()
+        self._sessions.clear()
+        self._cutoffs.clear()
+        for revocation in revocations:
+            self.apply(revocation)
+
+    async def start(self, now: int) -> None:
+        """Load every active entry from the store."""
+        self.replace(await self.store.active(now))
+        self._polled_from = now
+        self._synced_at = time.monotonic()
+
+    async def sync(self) -> None:
+        """Apply the entries recorded since the last poll (by any process)."""
+        now = int(self.clock())
+        since = None if self._polled_from is None else self._polled_from - SYNC_SLACK_SECONDS
+        for revocation in await self.store.active(now, recorded_since=since):
+            self.apply(revocation)
+        self._polled_from = now
+        self._synced_at = time.monotonic()
+
+    async def run_sync(self, interval: float = 1.0, stale_after: float = 10.0) -> None:
+        """Poll the store forever; after ``stale_after`` seconds without a successful
+        poll, :meth:`is_revoked` answers ``ServiceUnavailable`` until one succeeds."""
+        self._stale_after = stale_after
+        failing = False
+        while True:
+            try:
+                await self.sync()
+                if failing:
+                    log.warning("revocation store reachable again")
+                failing = False
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if not failing:
+                    log.error("cannot read revocations from the store: %s", exc)
+                failing = True
+            await asyncio.sleep(interval)
+
+    async def stop(self) -> None:
+        return None
+
+    async def purge(self, now: int) -> int:
+        """Forget entries that can no longer matter, here and in the store."""
+        removed = self.forget_expired(now)
+        await self.store.purge(now)
+        return removed
+
+    def forget_expired(self, now: int) -> int:
+        before = len(self)
+        self._tokens = {k: exp for k, exp in self._tokens.items() if exp > now}
+        self._sessions = {k: exp for k, exp in self._sessions.items() if exp > now}
+        self._cutoffs = {k: entry for k, entry in self._cutoffs.items() if entry[1] > now}
+        return before - len(self)
+
+    def __len__(self) -> int:
+        return len(self._tokens) + len(self._sessions) + len(self._cutoffs)

@@ -1,0 +1,395 @@
+"""The AuthService: every rule of registering, logging in, sessions and revocation.
+
+It knows nothing of HTTP or databases: the web layer and the CLI call it, and it
+talks to storage through the ports of :mod:`authgate.core.ports`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from authgate.core import refresh as refresh_tokens
+from authgate.core.emails import is_storable, login_key, normalize_email
+from authgate.core.errors import (
+    AccountDisabled,
+    EmailTaken,
+    InvalidCredentials,
+    NotFound,
+    RefreshInvalid,
+    RefreshReused,
+    TokenRevoked,
+    TooManyAttempts,
+)
+from authgate.core.models import (
+    Principal,
+    RefreshRecord,
+    Revocation,
+    Session,
+    TokenPair,
+    User,
+)
+from authgate.core.passwords import Passwords, check_password_policy
+from authgate.core.ports import (
+    Clock,
+    RateLimiter,
+    RevocationList,
+    SessionStore,
+    UserStore,
+    system_clock,
+)
+from authgate.core.settings import Settings
+from authgate.core.tokens import AccessTokens
+
+log = logging.getLogger("authgate")
+
+MAX_USER_AGENT = 512
+LIMIT_OFF = "off"
+
+
+def to_datetime(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+def _limit_key(scope: str, subject: str) -> str:
+    """A rate-limit key that carries no email or address in clear, of any content."""
+    digest = hashlib.sha256(subject.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return f"{scope}:{digest}"
+
+
+def _clean_user_agent(user_agent: str) -> str:
+    cleaned = user_agent.replace("\x00", "").encode("utf-8", "replace").decode()
+    return cleaned[:MAX_USER_AGENT]
+
+
+class AuthService:
+    """Register, log in, refresh, log out, revoke: the whole contract of API.md."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        users: UserStore,
+        sessions: SessionStore,
+        revocations: RevocationList,
+        passwords: Passwords,
+        tokens: AccessTokens,
+        limiter: RateLimiter | None = None,
+        clock: Clock = system_clock,
+    ) -> None:
+        self.settings = settings
+        self.users = users
+        self.sessions = sessions
+        self.revocations = revocations
+        self.passwords = passwords
+        self.tokens = tokens
+        self.limiter = limiter
+        self.clock = clock
+        self.refresh_ttl = settings.refresh_ttl_seconds
+
+    # -- accounts -------------------------------------------------------------
+
+    async def register(self, email: str, password: str, *, address: str | None = None) -> User:
+        """Create an account.
+
+        Raises:
+            ValidationFailed: bad email or password.
+            TooManyAttempts: too many registrations from this address.
+            EmailTaken: the email is registered already (in any letter case).
+        """
+        display, key = normalize_email(email)
+        check_password_policy(password)
+        if address is not None:
+            await self._count(
+                self.settings.limit_register_address, _limit_key("register:address", address)
+            )
+        user = User(
+            id=str(uuid.uuid4()),
+            email=display,
+            password_hash=await self.passwords.hash(password),
+            created_at=to_datetime(self.clock()),
+        )
+        await self.users.add(user, key)
+        log.info("registered user %s", user.id)
+        return user
+
+    async def me(self, principal: Principal) -> User:
+        """The caller's account. Raises TokenRevoked if it no longer exists."""
+        user = await self.users.by_id(principal.id)
+        if user is None or user.is_disabled:
+            raise TokenRevoked("user gone or disabled")
+        return user
+
+    async def disable(self, email: str) -> User:
+        """Disable an account and revoke all its sessions and tokens.
+
+        Raises:
+            NotFound: no such account.
+        """
+        user = await self.users.by_email(login_key(email))
+        if user is None:
+            raise NotFound("no such user")
+        now = self.clock()
+        await self.users.disable(user.id, to_datetime(now))
+        await self._revoke_sessions(user.id, now)
+        # Every token issued up to this second; the user cannot get new ones.
+        await self.revocations.revoke(
+            Revocation(
+                kind="user",
+                subject=user.id,
+                cutoff=int(now) + 1,
+                expires_at=self._access_horizon(now) + 1,
+            )
+        )
+        log.info("disabled user %s", user.id)
+        return user
+
+    async def change_password(
+        self, principal: Principal, current_password: str, new_password: str
+    ) -> None:
+        """Change the caller's password; every other session is revoked.
+
+        Raises:
+            ValidationFailed: the new password breaks the policy.
+            InvalidCredentials: the current password is wrong.
+            TooManyAttempts: the account is locked out.
+        """
+        check_password_policy(new_password)
+        user = await self.me(principal)
+        account_key = _limit_key("login:account", login_key(user.email))
+        await self._check_not_locked([(self.settings.limit_login_account, account_key)])
+        valid, _ = await self.passwords.verify(current_password, user.password_hash)
+        if not valid:
+            await self._count_failure([(self.settings.limit_login_account, account_key)])
+            raise InvalidCredentials("wrong current password")
+        await self.users.set_password_hash(user.id, await self.passwords.hash(new_password))
+        await self._revoke_sessions(user.id, self.clock(), keep=principal.session_id)
+        log.info("user %s changed password", user.id)
+
+    # -- login and sessions ---------------------------------------------------
+
+    async def login(
+        self, email: str, password: str, *, user_agent: str = "", address: str | None = None
+    ) -> TokenPair:
+        """Check the credentials and open a session.
+
+        Raises:
+            TooManyAttempts: the account or the address is locked out.
+            InvalidCredentials: unknown email or wrong password (indistinguishable).
+            AccountDisabled: right password, disabled account.
+        """
+        key = login_key(email)
+        limits = [(self.settings.limit_login_account, _limit_key("login:account", key))]
+        if address is not None:
+            limits.append((self.settings.limit_login_address, _limit_key("login:address", address)))
+        await self._check_not_locked(limits)
+        user = await self.users.by_email(key) if is_storable(key) else None
+        if user is None:
+            await self.passwords.verify_dummy(password)
+            valid, new_hash = False, None
+        else:
+            valid, new_hash = await self.passwords.verify(password, user.password_hash)
+        if user is None or not valid:
+            await self._count_failure(limits)
+            raise InvalidCredentials("unknown email" if user is None else "wrong password")
+        if user.is_disabled:
+            raise AccountDisabled()
+        if new_hash is not None:
+            await self.users.set_password_hash(user.id, new_hash)
+        now = self.clock()
+        refresh = refresh_tokens.new_refresh_token()
+        session = Session(
+            id=str(uuid.uuid4()),
+            user_id=user.id,
+            created_at=to_datetime(now),
+            last_used_at=to_datetime(now),
+            expires_at=to_datetime(now + self.refresh_ttl),
+            user_agent=_clean_user_agent(user_agent),
+        )
+        await self.sessions.create(session, refresh_tokens.hash_refresh_token(refresh))
+        return self._token_pair(user, session.id, refresh, now)
+
+    async def refresh(self, refresh_token: str) -> TokenPair:
+        """Rotate a refresh token: a new pair, the presented token retired.
+
+        Raises:
+            RefreshInvalid: unknown, expired or revoked.
+            RefreshReused: a retired token came back; its session is now revoked.
+        """
+        if not refresh_tokens.is_plausible(refresh_token):
+            raise RefreshInvalid("malformed")
+        token_hash = refresh_tokens.hash_refresh_token(refresh_token)
+        record = await self.sessions.find_refresh(token_hash)
+        if record is None:
+            raise RefreshInvalid("unknown refresh token")
+        now = self.clock()
+        if record.rotated_at is None:
+            self._check_usable(record, now)
+            successor = refresh_tokens.new_refresh_token()
+            rotated = await self.sessions.rotate(
+                record.session.id,
+                token_hash,
+                refresh_tokens.hash_refresh_token(successor),
+                refresh_tokens.seal_successor(refresh_token, successor),
+                to_datetime(now),
+                to_datetime(now + self.refresh_ttl),
+            )
+            if rotated:
+                return self._token_pair(record.user, record.session.id, successor, now)
+            record = await self.sessions.find_refresh(token_hash)  # lost a race
+            if record is None:
+                raise RefreshInvalid("unknown refresh token")
+        return await self._replayed(refresh_token, record, now)
+
+    async def _replayed(self, refresh_token: str, record: RefreshRecord, now: float) -> TokenPair:
+        """A retired token came back: within the grace period, hand over its successor;
+        otherwise it is reuse (RFC 9700 §4.14.2) and the whole session goes."""
+        grace = self.settings.refresh_grace
+        assert record.rotated_at is not None
+        if grace and record.successor_box and now - record.rotated_at.timestamp() <= grace:
+            self._check_usable(record, now)
+            successor = refresh_tokens.open_successor(refresh_token, record.successor_box)
+            if successor is not None:
+                return self._token_pair(record.user, record.session.id, successor, now)
+        if record.session.revoked_at is None:
+            log.warning("refresh token reuse: revoking session %s", record.session.id)
+            await self._revoke_session(record.session.id, now)
+        raise RefreshReused()
+
+    def _check_usable(self, record: RefreshRecord, now: float) -> None:
+        if record.session.revoked_at is not None:
+            raise RefreshInvalid("session revoked")
+        if record.expires_at.timestamp() <= now or record.session.expires_at.timestamp() <= now:
+            raise RefreshInvalid("refresh token expired")
+        if record.user.is_disabled:
+            raise RefreshInvalid("user disabled")
+
+    def _token_pair(self, user: User, session_id: str, refresh: str, now: float) -> TokenPair:
+        access, _ = self.tokens.issue(
+            user_id=user.id, email=user.email, session_id=session_id, now=now
+        )
+        return TokenPair(
+            access_token=access,
+            expires_in=self.tokens.ttl,
+            refresh_token=refresh,
+            refresh_expires_in=self.refresh_ttl,
+            session_id=session_id,
+        )
+
+    def authenticate(self, token: str) -> Principal:
+        """Verify an access token and check it is not revoked (no I/O).
+
+        Raises:
+            TokenExpired, TokenInvalid, TokenRevoked; ServiceUnavailable if the
+            revocation state cannot be trusted.
+        """
+        principal = self.tokens.verify(token, self.clock())
+        if self.revocations.is_revoked(
+            principal.token_id, principal.session_id, principal.id, principal.issued_at
+        ):
+            raise TokenRevoked()
+        return principal
+
+    async def logout(self, principal: Principal) -> None:
+        """Revoke the caller's session and the presented access token."""
+        now = self.clock()
+        await self.revocations.revoke(
+            Revocation(kind="jti", subject=principal.token_id, expires_at=principal.expires_at)
+        )
+        if principal.session_id is not None:
+            await self.sessions.revoke(principal.session_id, to_datetime(now))
+            await self._revoke_session_tokens(principal.session_id, now)
+
+    async def logout_all(self, principal: Principal) -> None:
+        """Revoke every session of the caller and every access token issued before now."""
+        now = self.clock()
+        await self._revoke_sessions(principal.id, now)
+        await self.revocations.revoke(
+            Revocation(
+                kind="user",
+                subject=principal.id,
+                cutoff=int(now),
+                expires_at=self._access_horizon(now),
+            )
+        )
+
+    async def list_sessions(self, principal: Principal) -> Sequence[Session]:
+        """The caller's active sessions, newest first."""
+        return await self.sessions.list_active(principal.id, to_datetime(self.clock()))
+
+    async def revoke_session(self, principal: Principal, session_id: str) -> None:
+        """Revoke one of the caller's sessions.
+
+        Raises:
+            NotFound: no such active session of the caller's.
+        """
+        session = await self.sessions.get(session_id)
+        if session is None or session.user_id != principal.id or session.revoked_at is not None:
+            raise NotFound("no such session")
+        await self._revoke_session(session_id, self.clock())
+
+    # -- revocation helpers ----------------------------------------------------
+
+    def _access_horizon(self, now: float) -> int:
+        """No access token issued up to ``now`` is valid after this instant."""
+        return int(now) + self.tokens.ttl + self.settings.leeway + 1
+
+    async def _revoke_session(self, session_id: str, now: float) -> None:
+        await self.sessions.revoke(session_id, to_datetime(now))
+        await self._revoke_session_tokens(session_id, now)
+
+    async def _revoke_session_tokens(self, session_id: str, now: float) -> None:
+        await self.revocations.revoke(
+            Revocation(kind="sid", subject=session_id, expires_at=self._access_horizon(now))
+        )
+
+    async def _revoke_sessions(self, user_id: str, now: float, keep: str | None = None) -> None:
+        for session_id in await self.sessions.revoke_all(user_id, to_datetime(now), keep=keep):
+            await self._revoke_session_tokens(session_id, now)
+
+    # -- rate limits -----------------------------------------------------------
+
+    async def _check_not_locked(self, limits: list[tuple[str, str]]) -> None:
+        if self.limiter is None:
+            return
+        for limit, key in limits:
+            if limit != LIMIT_OFF:
+                wait = await self.limiter.retry_after(limit, key)
+                if wait:
+                    raise TooManyAttempts(wait, key.rsplit(":", 1)[0])
+
+    async def _count_failure(self, limits: list[tuple[str, str]]) -> None:
+        if self.limiter is None:
+            return
+        for limit, key in limits:
+            if limit != LIMIT_OFF:
+                await self.limiter.hit(limit, key)
+
+    async def _count(self, limit: str, key: str) -> None:
+        if self.limiter is not None and limit != LIMIT_OFF:
+            wait = await self.limiter.hit(limit, key)
+            if wait:
+                raise TooManyAttempts(wait, key.split(":", 1)[0])
+
+    # -- housekeeping ------------------------------------------------------------
+
+    async def purge(self) -> None:
+        """Forget expired sessions, refresh tokens and revocations."""
+        now = self.clock()
+        await self.sessions.purge(to_datetime(now))
+        await self.revocations.purge(int(now))
+
+    async def run_housekeeping(self, interval: float = 300.0) -> None:
+        """Purge now and then, forever (run it as a background task)."""
+        while True:
+            try:
+                await self.purge()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a failed purge is retried; requests never wait on it
+                log.exception("housekeeping failed; will retry")
+            await asyncio.sleep(interval)

@@ -1,0 +1,174 @@
+"""Settings: the one place that reads the environment (prefix ``AUTHGATE_``).
+
+Validated at start-up; every problem becomes one line that names the variable
+(``ConfigurationError``). Nothing here is read at import time: build ``Settings()``
+(or call :func:`load_settings`) when the application starts.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from authgate.core.errors import ConfigurationError
+
+ENV_PREFIX = "AUTHGATE_"
+ALGORITHMS = ("HS256", "EdDSA", "ES256", "RS256")
+MIN_SECRET_BYTES = 32
+MAX_LEEWAY_SECONDS = 30
+
+#: Token lifetimes per profile: (access token, session / refresh token), seconds.
+PROFILES: dict[str, tuple[int, int]] = {
+    "web": (15 * 60, 7 * 24 * 3600),
+    "sensitive": (5 * 60, 3600),
+    "mobile": (3600, 30 * 24 * 3600),
+}
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$", re.IGNORECASE)
+
+
+def parse_duration(value: object) -> int:
+    """Parse ``900``, ``"900"``, ``"15m"``, ``"7d"`` (s, m, h, d, w) into seconds.
+
+    Raises:
+        ValueError: the value is not a non-negative duration.
+    """
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 900, 15m or 7d")
+    if isinstance(value, int):
+        if value < 0:
+            raise ValueError("a duration cannot be negative")
+        return value
+    match = _DURATION.match(str(value))
+    if not match:
+        raise ValueError(f"{value!r} is not a duration (use seconds, or 15m, 12h, 7d)")
+    number, unit = match.groups()
+    return int(number) * _UNITS[unit.lower() or "s"]
+
+
+Duration = Annotated[int, BeforeValidator(parse_duration)]
+
+
+def _none_if_blank(value: object) -> object:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+OptionalText = Annotated[str | None, BeforeValidator(_none_if_blank)]
+
+
+class Settings(BaseSettings):
+    """Everything configurable, with the defaults of API.md §2."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, case_sensitive=False, extra="ignore", frozen=True
+    )
+
+    secret: Annotated[SecretStr | None, BeforeValidator(_none_if_blank)] = None
+    database_url: str = "sqlite+aiosqlite:///./authgate.db"
+    redis_url: OptionalText = None
+    algorithm: str = "HS256"
+    keys_dir: Annotated[Path | None, BeforeValidator(_none_if_blank)] = None
+    profile: Literal["web", "sensitive", "mobile"] = "web"
+    access_ttl: Annotated[Duration | None, BeforeValidator(_none_if_blank)] = None
+    refresh_ttl: Annotated[Duration | None, BeforeValidator(_none_if_blank)] = None
+    issuer: OptionalText = None
+    audience: OptionalText = None
+    token_transport: Literal["bearer", "cookie", "both"] = "both"
+    refresh_grace: Duration = 0
+    cookie_secure: bool = True
+    limit_login_account: str = "10 per 15 minutes"
+    limit_login_address: str = "100 per 15 minutes"
+    limit_register_address: str = "50 per hour"
+    # Beyond API.md §2: knobs a deployment may need, all with safe defaults.
+    leeway: Annotated[int, Field(ge=0, le=MAX_LEEWAY_SECONDS)] = 10
+    hash_concurrency: Annotated[int, Field(ge=1, le=64)] = 1
+    trusted_proxies: OptionalText = None
+    max_body_bytes: Annotated[int, Field(ge=1024)] = 2 * 1024 * 1024
+
+    @field_validator("secret")
+    @classmethod
+    def _secret_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < MIN_SECRET_BYTES:
+            raise ValueError(f"must be at least {MIN_SECRET_BYTES} bytes")
+        return value
+
+    @field_validator("algorithm")
+    @classmethod
+    def _known_algorithm(cls, value: str) -> str:
+        if value not in ALGORITHMS:
+            raise ValueError(f"unknown algorithm {value!r} (choose {', '.join(ALGORITHMS)})")
+        return value
+
+    @field_validator("access_ttl", "refresh_ttl")
+    @classmethod
+    def _positive_ttl(cls, value: int | None) -> int | None:
+        if value is not None and value <= 0:
+            raise ValueError("must be positive")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "use sqlite+aiosqlite:///path.db or postgresql+asyncpg://user@host/db"
+            )
+        return value
+
+    @property
+    def access_ttl_seconds(self) -> int:
+        """Access-token lifetime: the override, else the profile's."""
+        return self.access_ttl or PROFILES[self.profile][0]
+
+    @property
+    def refresh_ttl_seconds(self) -> int:
+        """Session (refresh-token) lifetime: the override, else the profile's."""
+        return self.refresh_ttl or PROFILES[self.profile][1]
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True for the embedded SQLite database."""
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite file, or None (another database, or in memory)."""
+        if not self.is_sqlite or ":///" not in self.database_url:
+            return None
+        path = self.database_url.split(":///", 1)[1].split("?", 1)[0]
+        return None if path in ("", ":memory:") else Path(path)
+
+    @property
+    def state_dir(self) -> Path:
+        """Where generated secrets and keys live: AUTHGATE_KEYS_DIR, else beside the DB."""
+        if self.keys_dir is not None:
+            return self.keys_dir
+        db = self.sqlite_path
+        return db.parent if db is not None else Path()
+
+
+def env_name(field: str) -> str:
+    """The environment variable behind a settings field."""
+    return f"{ENV_PREFIX}{field.upper()}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read and validate the settings.
+
+    Raises:
+        ConfigurationError: one line per problem, each naming its variable.
+    """
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "settings"
+            message = str(error["msg"]).removeprefix("Value error, ")
+            lines.append(f"{env_name(field)}: {message}")
+        raise ConfigurationError("\n".join(lines)) from None

@@ -1,0 +1,128 @@
+"""The running parts, wired: storage implementations plugged into the core's ports.
+
+Used by the web layer (:class:`authgate.web.gate.AuthGate`) and by the CLI, so
+both run the same service over the same stores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from authgate.core.keys import load_key_ring
+from authgate.core.passwords import OWASP, Argon2Params, Passwords
+from authgate.core.ports import Clock, system_clock
+from authgate.core.revocation import LocalRevocations
+from authgate.core.service import AuthService
+from authgate.core.settings import Settings
+from authgate.core.tokens import AccessTokens
+from authgate.storage.ratelimit import LimitsRateLimiter, validate_limits
+from authgate.storage.sql import Database, SqlPlans, SqlRevocationStore, SqlSessions, SqlUsers
+
+log = logging.getLogger("authgate")
+
+REVOCATION_POLL_SECONDS = 1.0
+HOUSEKEEPING_SECONDS = 300.0
+
+
+class Runtime:
+    """Settings in; database, stores, keys, revocation list and service out.
+
+    Construction does no I/O. :meth:`start` checks the database, migrates, loads
+    keys and revocations; with ``background=True`` it also runs the revocation
+    sync and the housekeeping tasks until :meth:`stop`.
+
+    Raises:
+        ConfigurationError: a setting is invalid (one line naming the variable).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        password_params: Argon2Params = OWASP,
+        clock: Clock = system_clock,
+        migrate: bool = True,
+    ) -> None:
+        validate_limits(settings)
+        self.settings = settings
+        self.clock = clock
+        self.migrate = migrate
+        self.password_params = password_params
+        self.db = Database(settings.database_url)
+        self.users = SqlUsers(self.db)
+        self.sessions = SqlSessions(self.db)
+        self.plans = SqlPlans(self.db)
+        self.revocations = LocalRevocations(SqlRevocationStore(self.db), clock=clock)
+        self.limiter = LimitsRateLimiter()
+        self._service: AuthService | None = None
+        self._tasks: list[asyncio.Task[Any]] = []
+
+    @property
+    def service(self) -> AuthService:
+        """The running service (once started)."""
+        if self._service is None:
+            raise RuntimeError("authgate is not started (use the lifespan)")
+        return self._service
+
+    async def start(self, *, background: bool = True) -> AuthService:
+        """Check the database, migrate, load keys and revocations.
+
+        Raises:
+            ConfigurationError: unreachable database, unusable secret or keys.
+        """
+        await self.db.check_reachable()
+        if self.migrate:
+            await self.db.upgrade()
+        tokens = AccessTokens(
+            load_key_ring(self.settings),
+            ttl=self.settings.access_ttl_seconds,
+            issuer=self.settings.issuer,
+            audience=self.settings.audience,
+            leeway=self.settings.leeway,
+        )
+        passwords = await asyncio.to_thread(
+            Passwords, self.password_params, concurrency=self.settings.hash_concurrency
+        )
+        await self.revocations.start(int(self.clock()))
+        self._service = AuthService(
+            settings=self.settings,
+            users=self.users,
+            sessions=self.sessions,
+            revocations=self.revocations,
+            passwords=passwords,
+            tokens=tokens,
+            limiter=self.limiter,
+            clock=self.clock,
+        )
+        if background:
+            self._tasks = [
+                asyncio.create_task(self.revocations.run_sync(REVOCATION_POLL_SECONDS)),
+                asyncio.create_task(self._service.run_housekeeping(HOUSEKEEPING_SECONDS)),
+            ]
+        return self._service
+
+    async def stop(self) -> None:
+        """Stop the background tasks and close connections."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        await self.revocations.stop()
+        if self._service is not None:
+            self._service.passwords.close()
+            self._service = None
+        await self.db.dispose()
+
+    @contextlib.asynccontextmanager
+    async def running(self, *, background: bool = True) -> AsyncIterator[AuthService]:
+        """Start, hand over the service, stop."""
+        try:
+            yield await self.start(background=background)
+        finally:
+            await self.stop()

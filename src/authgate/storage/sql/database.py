@@ -1,0 +1,156 @@
+"""The engine: SQLite (WAL) or PostgreSQL, error translation, health, migrations."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
+
+from authgate.core.errors import ConfigurationError, ServiceUnavailable
+
+log = logging.getLogger("authgate.storage")
+
+MIGRATIONS = Path(__file__).resolve().parent.parent.parent / "migrations"
+#: PostgreSQL advisory lock key that serialises migrations of concurrent instances.
+_MIGRATION_LOCK = 0x6175_7468_6761_7465 & 0x7FFF_FFFF_FFFF_FFFF
+_CONNECT_TIMEOUT = 5.0
+
+
+@contextlib.contextmanager
+def unavailable_on_failure() -> Iterator[None]:
+    """Turn a broken or unreachable database into ``ServiceUnavailable`` (503)."""
+    try:
+        yield
+    except (DBAPIError, OSError, TimeoutError) as exc:
+        if isinstance(exc, DBAPIError) and not _is_connectivity(exc):
+            raise
+        raise ServiceUnavailable(f"database: {type(exc).__name__}") from exc
+
+
+def _is_connectivity(exc: DBAPIError) -> bool:
+    name = type(exc).__name__
+    return exc.connection_invalidated or name in {"OperationalError", "InterfaceError"}
+
+
+class Database:
+    """One async engine for the process, with the pragmas and pool it needs."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        parsed = make_url(url)
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        options: dict[str, Any] = {"echo": echo}
+        if self.is_sqlite:
+            in_memory = parsed.database in (None, "", ":memory:")
+            options["connect_args"] = {"timeout": 30}
+            if in_memory:
+                options["poolclass"] = StaticPool
+            else:
+                self._ensure_directory(parsed.database)
+        else:
+            options.update(
+                pool_pre_ping=True,
+                pool_size=10,
+                max_overflow=10,
+                pool_timeout=_CONNECT_TIMEOUT,
+                connect_args={"timeout": _CONNECT_TIMEOUT, "command_timeout": 30},
+            )
+        self.engine: AsyncEngine = create_async_engine(url, **options)
+        if self.is_sqlite:
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+
+    @staticmethod
+    def _ensure_directory(database: str | None) -> None:
+        if database:
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+    @contextlib.asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncConnection]:
+        """A connection in a transaction, committed on success; outages become 503."""
+        with unavailable_on_failure():
+            async with self.engine.begin() as conn:
+                yield conn
+
+    @contextlib.asynccontextmanager
+    async def connect(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for reads; outages become 503."""
+        with unavailable_on_failure():
+            async with self.engine.connect() as conn:
+                yield conn
+
+    async def ping(self, timeout: float = _CONNECT_TIMEOUT) -> None:
+        """Raises ServiceUnavailable unless the database answers ``SELECT 1``."""
+        try:
+            async with asyncio.timeout(timeout), self.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            raise ServiceUnavailable(f"database: {type(exc).__name__}") from exc
+
+    async def check_reachable(self) -> None:
+        """Raises ConfigurationError naming AUTHGATE_DATABASE_URL if unreachable."""
+        try:
+            await self.ping()
+        except ServiceUnavailable as exc:
+            cause = exc.__cause__
+            detail = str(getattr(cause, "orig", None) or cause or exc).splitlines()[0]
+            raise ConfigurationError(
+                f"AUTHGATE_DATABASE_URL: cannot connect to the database "
+                f"{make_url(self.url).render_as_string(hide_password=True)} ({detail})"
+            ) from None
+
+    async def upgrade(self) -> None:
+        """Apply pending Alembic migrations (serialised between instances on PostgreSQL)."""
+        async with self.engine.begin() as conn:
+            if not self.is_sqlite:
+                await conn.execute(text(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})"))
+            await conn.run_sync(_run_upgrade)
+
+    async def revision(self) -> str | None:
+        """The schema revision the database is at (None: empty)."""
+        async with self.connect() as conn:
+            return await conn.run_sync(_current_revision)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    for pragma in (
+        "PRAGMA journal_mode=WAL",
+        "PRAGMA synchronous=NORMAL",
+        "PRAGMA foreign_keys=ON",
+        "PRAGMA busy_timeout=30000",
+    ):
+        cursor.execute(pragma)
+    cursor.close()
+
+
+def _alembic_config(connection: Connection) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def _run_upgrade(connection: Connection) -> None:
+    from alembic import command
+
+    command.upgrade(_alembic_config(connection), "head")
+
+
+def _current_revision(connection: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    return MigrationContext.configure(connection).get_current_revision()

@@ -1,0 +1,81 @@
+"""Users in SQL: emails unique case-insensitively through the ``email_key`` column."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from authgate.core.errors import EmailTaken
+from authgate.core.models import User
+from authgate.storage.sql.database import Database
+from authgate.storage.sql.tables import users
+
+_COLUMNS = (users.c.id, users.c.email, users.c.password_hash, users.c.created_at, users.c.disabled_at)
+
+
+def user_from_row(row: Any) -> User:
+    return User(
+        id=row.id,
+        email=row.email,
+        password_hash=row.password_hash,
+        created_at=row.created_at,
+        disabled_at=row.disabled_at,
+    )
+
+
+class SqlUsers:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def add(self, user: User, email_key: str) -> None:
+        try:
+            async with self.db.begin() as conn:
+                await conn.execute(
+                    insert(users).values(
+                        id=user.id,
+                        email=user.email,
+                        email_key=email_key,
+                        password_hash=user.password_hash,
+                        created_at=user.created_at,
+                        disabled_at=user.disabled_at,
+                    )
+                )
+        except IntegrityError:
+            # The unique index on email_key decides races: one insert wins.
+            raise EmailTaken() from None
+
+    async def by_email(self, email_key: str) -> User | None:
+        return await self._one(select(*_COLUMNS).where(users.c.email_key == email_key))
+
+    async def by_id(self, user_id: str) -> User | None:
+        return await self._one(select(*_COLUMNS).where(users.c.id == user_id))
+
+    async def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        async with self.db.begin() as conn:
+            await conn.execute(
+                update(users).where(users.c.id == user_id).values(password_hash=password_hash)
+            )
+
+    async def disable(self, user_id: str, when: datetime) -> None:
+        async with self.db.begin() as conn:
+            await conn.execute(
+                update(users)
+                .where(users.c.id == user_id, users.c.disabled_at.is_(None))
+                .values(disabled_at=when)
+            )
+
+    async def list(self, limit: int = 1000) -> Sequence[User]:
+        async with self.db.connect() as conn:
+            result = await conn.execute(
+                select(*_COLUMNS).order_by(users.c.created_at, users.c.id).limit(limit)
+            )
+            return [user_from_row(row) for row in result]
+
+    async def _one(self, query: Any) -> User | None:
+        async with self.db.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else user_from_row(row)

@@ -1,0 +1,48 @@
+"""``create_app()``: the complete authgate server (auth API, /plans, health, web UI)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
+
+from authgate.core.settings import Settings
+from authgate.web.errors import install_error_handlers
+from authgate.web.gate import AuthGate
+from authgate.web.middleware import BodyLimit
+from authgate.web.routes._io import json_response
+from authgate.web.routes.plans import plans_router
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def create_app(settings: Settings | None = None, *, gate: AuthGate | None = None) -> FastAPI:
+    """Build the server. Pass ``gate`` to choose its parts (tests do).
+
+    Raises:
+        ConfigurationError: invalid settings (one line naming the variable).
+    """
+    gate = gate or AuthGate(settings)
+    app = FastAPI(
+        title="authgate",
+        summary="JWT authentication: register, login, refresh rotation, revocation, JWKS.",
+        version="0.1.0",
+        lifespan=gate.lifespan,
+    )
+    app.state.gate = gate
+    install_error_handlers(app)
+    app.include_router(gate.router)
+    app.include_router(plans_router(gate))
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> Response:
+        await gate.db.ping()
+        return json_response({"status": "ok"})
+
+    if (STATIC / "index.html").is_file():
+        app.mount("/", StaticFiles(directory=STATIC, html=True), name="ui")
+    app.add_middleware(BodyLimit, max_bytes=gate.settings.max_body_bytes)
+    return app
+

@@ -1,0 +1,86 @@
+"""Cookie transport (API.md §3): the three cookies and the CSRF double-submit check."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from authgate.core.errors import CsrfFailed
+from authgate.core.models import TokenPair
+
+ACCESS_COOKIE = "access_token"
+REFRESH_COOKIE = "refresh_token"
+CSRF_COOKIE = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+REFRESH_PATH = "/auth"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def set_token_cookies(response: Response, pair: TokenPair, *, secure: bool) -> None:
+    """Set the access, refresh and (renewed) CSRF cookies of a login or refresh."""
+    response.set_cookie(
+        ACCESS_COOKIE,
+        pair.access_token,
+        max_age=pair.expires_in,
+        path="/",
+        secure=secure,
+        httponly=True,
+        samesite="strict",
+    )
+    response.set_cookie(
+        REFRESH_COOKIE,
+        pair.refresh_token,
+        max_age=pair.refresh_expires_in,
+        path=REFRESH_PATH,
+        secure=secure,
+        httponly=True,
+        samesite="strict",
+    )
+    # Readable by scripts (not HttpOnly): the page echoes it in X-CSRF-Token.
+    response.set_cookie(
+        CSRF_COOKIE,
+        secrets.token_urlsafe(32),
+        max_age=pair.refresh_expires_in,
+        path="/",
+        secure=secure,
+        httponly=False,
+        samesite="strict",
+    )
+
+
+def clear_token_cookies(response: Response, *, secure: bool) -> None:
+    """Expire all three cookies (logout)."""
+    for name, path, httponly in (
+        (ACCESS_COOKIE, "/", True),
+        (REFRESH_COOKIE, REFRESH_PATH, True),
+        (CSRF_COOKIE, "/", False),
+    ):
+        response.set_cookie(
+            name,
+            "",
+            max_age=0,
+            expires=0,
+            path=path,
+            secure=secure,
+            httponly=httponly,
+            samesite="strict",
+        )
+
+
+def check_csrf(request: Request) -> None:
+    """Double-submit check for a cookie-authenticated request with an unsafe method.
+
+    Raises:
+        CsrfFailed: the X-CSRF-Token header does not equal the csrf_token cookie.
+    """
+    if request.method not in UNSAFE_METHODS:
+        return
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    header = request.headers.get(CSRF_HEADER, "")
+    if not cookie or not header or not hmac.compare_digest(
+        cookie.encode("utf-8", "surrogateescape"), header.encode("utf-8", "surrogateescape")
+    ):
+        raise CsrfFailed("X-CSRF-Token does not match the csrf_token cookie")

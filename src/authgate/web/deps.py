@@ -1,0 +1,68 @@
+"""The ``current_user`` dependency: find the access token, verify it, check revocation.
+
+Token lookup (API.md §3): the ``Authorization`` header if present (only the form
+``Bearer <token>``), otherwise the ``access_token`` cookie when the server allows
+cookies. A request carrying both is judged by the header. Query strings are never
+read. A cookie-authenticated request with an unsafe method must pass the CSRF check.
+No database round trip: the principal comes from the verified claims.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from authgate.core.errors import TokenInvalid, TokenMissing
+from authgate.core.models import Principal
+from authgate.web.cookies import ACCESS_COOKIE, check_csrf
+
+if TYPE_CHECKING:
+    from authgate.web.gate import AuthGate
+
+MAX_TOKEN_CHARS = 8192
+
+#: Declares the OAuth2 password flow in OpenAPI, so /docs can "Authorize"; the
+#: token itself is read below (it must also accept the cookie).
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/login", auto_error=False)
+
+
+def bearer_token(authorization: str) -> str:
+    """The token of an ``Authorization: Bearer <token>`` header (RFC 6750 §2.1).
+
+    Raises:
+        TokenMissing: the header is not of that form.
+    """
+    scheme, _, token = authorization.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or " " in token:
+        raise TokenMissing("Authorization is not 'Bearer <token>'")
+    return token
+
+
+class CurrentUser:
+    """``Depends(gate.current_user)`` gives the route the caller's :class:`Principal`."""
+
+    def __init__(self, gate: AuthGate) -> None:
+        self.gate = gate
+
+    async def __call__(
+        self, request: Request, _docs: Annotated[str | None, Depends(oauth2_scheme)] = None
+    ) -> Principal:
+        transport = self.gate.settings.token_transport
+        authorization = request.headers.get("authorization")
+        from_cookie = False
+        if authorization is not None and transport != "cookie":
+            token = bearer_token(authorization)
+        elif transport != "bearer" and (cookie := request.cookies.get(ACCESS_COOKIE)):
+            token, from_cookie = cookie, True
+        else:
+            raise TokenMissing("no token")
+        if len(token) > MAX_TOKEN_CHARS:
+            raise TokenInvalid("token too long")
+        principal = self.gate.service.authenticate(token)
+        if from_cookie:
+            check_csrf(request)
+        request.state.principal = principal
+        return principal

@@ -1,0 +1,120 @@
+"""The one mapping from errors to HTTP answers: status, body, headers, language.
+
+Every error answer is ``{"detail": ..., "code": ...}`` (API.md §3). The message
+follows ``Accept-Language``; the ``WWW-Authenticate`` header follows RFC 6750 §3;
+``Retry-After`` carries a lockout's wait. Nothing else in the web layer builds an
+error response.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from authgate.core import errors
+from authgate.core.i18n import message, negotiate
+
+log = logging.getLogger("authgate.web")
+
+STATUS: dict[type[errors.AuthError], int] = {
+    errors.ValidationFailed: 422,
+    errors.EmailTaken: 409,
+    errors.InvalidCredentials: 401,
+    errors.AccountDisabled: 403,
+    errors.TooManyAttempts: 429,
+    errors.NotFound: 404,
+    errors.CsrfFailed: 403,
+    errors.ServiceUnavailable: 503,
+    errors.RefreshError: 401,
+    errors.TokenError: 401,
+}
+
+#: RFC 6750 §3: the description is ASCII and names no detail an attacker could use.
+_TOKEN_DESCRIPTIONS = {
+    "token_expired": "The access token expired",
+    "token_revoked": "The access token was revoked",
+    "token_invalid": "The access token is invalid",
+}
+
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+
+
+def status_of(exc: errors.AuthError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 400
+
+
+def error_response(
+    status: int,
+    code: str,
+    request: Request | None,
+    detail: Any = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """An error answer with the contract's body, in the request's language."""
+    if detail is None:
+        language = negotiate(request.headers.get("accept-language") if request else None)
+        detail = message(code, language)
+    body = orjson.dumps({"detail": detail, "code": code})
+    return Response(body, status, headers=headers, media_type="application/json")
+
+
+def auth_error_response(request: Request | None, exc: errors.AuthError) -> Response:
+    status = status_of(exc)
+    headers: dict[str, str] = {}
+    if status == 401:
+        description = _TOKEN_DESCRIPTIONS.get(exc.code)
+        headers["WWW-Authenticate"] = (
+            f'Bearer error="invalid_token", error_description="{description}"'
+            if description
+            else "Bearer"
+        )
+    if isinstance(exc, errors.TooManyAttempts):
+        headers["Retry-After"] = str(exc.retry_after)
+    if status >= 500 or isinstance(exc, errors.TokenInvalid | errors.RefreshReused):
+        log.warning("%s: %s", exc.code, exc.reason or "-")
+    return error_response(status, exc.code, request, headers=headers)
+
+
+async def _auth_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, errors.AuthError)
+    return auth_error_response(request, exc)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    # Only where and what: never echo the input (it may be a password, or text
+    # that cannot even be encoded back).
+    detail = [
+        {"loc": list(error.get("loc", ())), "msg": str(error.get("msg", "")), "type": error.get("type")}
+        for error in exc.errors()
+    ]
+    return error_response(422, "validation_error", request, detail=detail)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    headers = dict(exc.headers or {})
+    return error_response(exc.status_code, code, request, headers=headers or None)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return error_response(500, "internal_error", request)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Route every error the app can raise through this module."""
+    app.add_exception_handler(errors.AuthError, _auth_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

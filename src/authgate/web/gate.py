@@ -1,0 +1,72 @@
+"""AuthGate: authgate mounted into any FastAPI app (the library API).
+
+::
+
+    gate = AuthGate(Settings())
+    app = FastAPI(lifespan=gate.lifespan)
+    app.include_router(gate.router)
+
+    @app.get("/reports")
+    async def reports(user: Principal = Depends(gate.current_user)): ...
+
+Construction does no I/O. The lifespan checks the database, applies pending
+migrations, loads (or generates) the signing keys and the revocation list, and runs
+the background tasks (revocation sync, housekeeping).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from authgate.core.passwords import OWASP, Argon2Params
+from authgate.core.ports import Clock, system_clock
+from authgate.core.service import AuthService
+from authgate.core.settings import Settings, load_settings
+from authgate.runtime import Runtime
+from authgate.web.deps import CurrentUser
+from authgate.web.routes.auth import auth_router
+
+
+class AuthGate:
+    """The auth server's parts for a FastAPI app: ``.router``, ``.current_user``,
+    ``.lifespan``.
+
+    Args:
+        settings: the configuration (default: read from ``AUTHGATE_*``).
+        password_params: Argon2id costs (default: OWASP's minimum).
+        clock: seconds since the epoch (tests pass a fake one).
+        migrate: apply pending migrations at start-up.
+
+    Raises:
+        ConfigurationError: a setting is invalid (one line naming the variable).
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        password_params: Argon2Params = OWASP,
+        clock: Clock = system_clock,
+        migrate: bool = True,
+    ) -> None:
+        self.settings = settings if settings is not None else load_settings()
+        self.runtime = Runtime(
+            self.settings, password_params=password_params, clock=clock, migrate=migrate
+        )
+        self.db = self.runtime.db
+        self.plans = self.runtime.plans
+        self.current_user = CurrentUser(self)
+        self.router = auth_router(self)
+
+    @property
+    def service(self) -> AuthService:
+        """The running service (available once the lifespan has started)."""
+        return self.runtime.service
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, _app: Any = None) -> AsyncIterator[None]:
+        """The FastAPI lifespan: start, serve, stop."""
+        async with self.runtime.running():
+            yield

@@ -1,0 +1,1 @@
+"""Routes: thin handlers that parse, call the service and shape the answer."""

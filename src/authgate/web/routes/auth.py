@@ -1,0 +1,199 @@
+"""``/auth/*`` and ``/.well-known/jwks.json``: each route parses, calls, answers."""
+
+import re
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from authgate.core.errors import NotFound, RefreshInvalid
+from authgate.core.models import Principal, Session, TokenPair, User
+from authgate.web.cookies import REFRESH_COOKIE, check_csrf, clear_token_cookies, set_token_cookies
+from authgate.web.routes._io import content_type, json_response, read_json, validate
+from authgate.web.schemas import (
+    Credentials,
+    ErrorOut,
+    FormCredentials,
+    PasswordChange,
+    RefreshIn,
+    SessionOut,
+    TokenOut,
+    UserOut,
+)
+
+if TYPE_CHECKING:
+    from authgate.web.gate import AuthGate
+
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+_LOGIN_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": Credentials.model_json_schema()},
+            "application/x-www-form-urlencoded": {"schema": FormCredentials.model_json_schema()},
+        },
+    }
+}
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {status: {"model": ErrorOut} for status in statuses}
+
+
+def user_json(user: User) -> dict[str, Any]:
+    return {"id": user.id, "email": user.email, "created_at": user.created_at}
+
+
+def session_json(session: Session, current: str | None) -> dict[str, Any]:
+    return {
+        "id": session.id,
+        "created_at": session.created_at,
+        "last_used_at": session.last_used_at,
+        "user_agent": session.user_agent,
+        "current": session.id == current,
+    }
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def auth_router(gate: "AuthGate") -> APIRouter:
+    """The routes of API.md §3 for authentication, bound to ``gate``."""
+    router = APIRouter()
+    settings = gate.settings
+    CurrentPrincipal = Annotated[Principal, Depends(gate.current_user)]
+
+    def wants_cookies(request: Request, from_cookie: bool = False) -> bool:
+        if settings.token_transport != "both":
+            return settings.token_transport == "cookie"
+        # A refresh token that came in a cookie goes back in a cookie: a script
+        # must never be able to read one out of a response body.
+        return from_cookie or request.query_params.get("transport") == "cookie"
+
+    def token_response(pair: TokenPair, cookies: bool) -> Response:
+        if not cookies:
+            body = {
+                "access_token": pair.access_token,
+                "token_type": pair.token_type,
+                "expires_in": pair.expires_in,
+                "refresh_token": pair.refresh_token,
+            }
+            return json_response(body, headers=_NO_STORE)
+        response = json_response(
+            {"token_type": pair.token_type, "expires_in": pair.expires_in}, headers=_NO_STORE
+        )
+        set_token_cookies(response, pair, secure=settings.cookie_secure)
+        return response
+
+    def no_content(clear_cookies: bool = False) -> Response:
+        response = Response(status_code=204)
+        if clear_cookies:
+            clear_token_cookies(response, secure=settings.cookie_secure)
+        return response
+
+    @router.post(
+        "/auth/register",
+        status_code=201,
+        response_model=UserOut,
+        responses=_errors(409, 422, 429),
+        tags=["auth"],
+    )
+    async def register(request: Request, body: Credentials) -> Response:
+        user = await gate.service.register(
+            body.email, body.password, address=client_address(request)
+        )
+        return json_response(user_json(user), 201)
+
+    @router.post(
+        "/auth/login",
+        response_model=TokenOut,
+        responses=_errors(401, 403, 422, 429),
+        openapi_extra=_LOGIN_BODY,
+        tags=["auth"],
+    )
+    async def login(request: Request) -> Response:
+        media_type = content_type(request)
+        if media_type in _FORM_TYPES:
+            form = await request.form()
+            fields = validate(FormCredentials, dict(form))
+            email, password = fields.username, fields.password
+        else:
+            credentials = validate(Credentials, await read_json(request))
+            email, password = credentials.email, credentials.password
+        pair = await gate.service.login(
+            email,
+            password,
+            user_agent=request.headers.get("user-agent", ""),
+            address=client_address(request),
+        )
+        return token_response(pair, wants_cookies(request))
+
+    @router.post(
+        "/auth/refresh", response_model=TokenOut, responses=_errors(401, 403, 422), tags=["auth"]
+    )
+    async def refresh(request: Request) -> Response:
+        data = await read_json(request, optional=True)
+        token = validate(RefreshIn, data).refresh_token if data is not None else None
+        from_cookie = False
+        if token is None and settings.token_transport != "bearer":
+            token = request.cookies.get(REFRESH_COOKIE)
+            from_cookie = token is not None
+            if from_cookie:
+                check_csrf(request)
+        if token is None:
+            raise RefreshInvalid("no refresh token")
+        pair = await gate.service.refresh(token)
+        return token_response(pair, wants_cookies(request, from_cookie))
+
+    @router.post("/auth/logout", status_code=204, responses=_errors(401, 403), tags=["auth"])
+    async def logout(principal: CurrentPrincipal) -> Response:
+        await gate.service.logout(principal)
+        return no_content(clear_cookies=True)
+
+    @router.post("/auth/logout-all", status_code=204, responses=_errors(401, 403), tags=["auth"])
+    async def logout_all(principal: CurrentPrincipal) -> Response:
+        await gate.service.logout_all(principal)
+        return no_content(clear_cookies=True)
+
+    @router.get("/auth/me", response_model=UserOut, responses=_errors(401), tags=["auth"])
+    async def me(principal: CurrentPrincipal) -> Response:
+        return json_response(user_json(await gate.service.me(principal)))
+
+    @router.get(
+        "/auth/sessions", response_model=list[SessionOut], responses=_errors(401), tags=["auth"]
+    )
+    async def sessions(principal: CurrentPrincipal) -> Response:
+        listed = await gate.service.list_sessions(principal)
+        return json_response([session_json(s, principal.session_id) for s in listed])
+
+    @router.delete(
+        "/auth/sessions/{session_id}",
+        status_code=204,
+        responses=_errors(401, 403, 404),
+        tags=["auth"],
+    )
+    async def revoke_session(session_id: str, principal: CurrentPrincipal) -> Response:
+        if not _UUID.match(session_id):
+            raise NotFound("not a session id")
+        await gate.service.revoke_session(principal, session_id)
+        return no_content(clear_cookies=session_id == principal.session_id)
+
+    @router.post(
+        "/auth/password", status_code=204, responses=_errors(401, 403, 422, 429), tags=["auth"]
+    )
+    async def change_password(principal: CurrentPrincipal, body: PasswordChange) -> Response:
+        await gate.service.change_password(principal, body.current_password, body.new_password)
+        return no_content()
+
+    @router.get("/.well-known/jwks.json", tags=["keys"])
+    async def jwks() -> Response:
+        return json_response(
+            gate.service.tokens.keys.jwks(), headers={"Cache-Control": "public, max-age=300"}
+        )
+
+    return router
+
