@@ -83,7 +83,9 @@ def _run_sql(url: str, sql: str) -> None:
     import asyncpg
 
     async def execute() -> None:
-        conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"), timeout=5)
+        conn = await asyncpg.connect(
+            url.replace("postgresql+asyncpg://", "postgresql://"), timeout=5
+        )
         try:
             await conn.execute(sql)
         finally:

@@ -14,12 +14,22 @@ def log_config(level: str = "INFO") -> dict[str, Any]:
             "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
             "access": {
                 "()": "uvicorn.logging.AccessFormatter",
-                "fmt": '%(asctime)s INFO access: %(client_addr)s "%(request_line)s" %(status_code)s',
+                "fmt": (
+                    '%(asctime)s INFO access: %(client_addr)s "%(request_line)s" %(status_code)s'
+                ),
             },
         },
         "handlers": {
-            "stderr": {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr"},
-            "access": {"class": "logging.StreamHandler", "formatter": "access", "stream": "ext://sys.stdout"},
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "plain",
+                "stream": "ext://sys.stderr",
+            },
+            "access": {
+                "class": "logging.StreamHandler",
+                "formatter": "access",
+                "stream": "ext://sys.stdout",
+            },
         },
         "loggers": {
             "authgate": {"handlers": ["stderr"], "level": level, "propagate": False},

@@ -67,7 +67,9 @@ async def test_plans_are_private_to_their_owner(client: httpx.AsyncClient) -> No
 async def test_plan_crud(client: httpx.AsyncClient) -> None:
     """Create, read, update and delete a plan."""
     token = (await signed_up(client))["access_token"]
-    plan = (await client.post("/plans", json={"title": "a", "done": False}, headers=bearer(token))).json()
+    plan = (
+        await client.post("/plans", json={"title": "a", "done": False}, headers=bearer(token))
+    ).json()
     got = await client.get(f"/plans/{plan['id']}", headers=bearer(token))
     assert got.json() == plan
     patched = await client.patch(

@@ -92,8 +92,7 @@ def load_or_create_secret(settings: Settings) -> bytes:
         ) from None
     if len(secret) < MIN_SECRET_BYTES:
         raise ConfigurationError(
-            f"AUTHGATE_SECRET: the stored secret in {path} is shorter than "
-            f"{MIN_SECRET_BYTES} bytes"
+            f"AUTHGATE_SECRET: the stored secret in {path} is shorter than {MIN_SECRET_BYTES} bytes"
         )
     return secret
 
@@ -106,6 +105,6 @@ def load_key_ring(settings: Settings) -> KeyRing:
     """
     if settings.algorithm == "HS256":
         return KeyRing.hmac(load_or_create_secret(settings))
-    from authgate.core.keystore import load_asymmetric_ring  # noqa: PLC0415
+    from authgate.core.keystore import load_asymmetric_ring
 
     return load_asymmetric_ring(settings)

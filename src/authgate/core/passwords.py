@@ -66,9 +66,7 @@ class _Bcrypt72Hasher(BcryptHasher):
 def check_password_policy(password: str) -> None:
     """Raises ValidationFailed unless 8 to 1024 characters of valid Unicode."""
     if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
-        raise ValidationFailed(
-            f"password must be {MIN_LENGTH} to {MAX_LENGTH} characters long"
-        )
+        raise ValidationFailed(f"password must be {MIN_LENGTH} to {MAX_LENGTH} characters long")
     if not is_encodable(password):
         raise ValidationFailed("password is not valid Unicode text")
 

@@ -67,9 +67,7 @@ class SessionStore(Protocol):
         """Revoke one session; False if it was not active."""
         ...
 
-    async def revoke_all(
-        self, user_id: str, now: datetime, keep: str | None = None
-    ) -> list[str]:
+    async def revoke_all(self, user_id: str, now: datetime, keep: str | None = None) -> list[str]:
         """Revoke every active session of a user but ``keep``; return their ids."""
         ...
 

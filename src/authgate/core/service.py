@@ -17,7 +17,6 @@ from authgate.core import refresh as refresh_tokens
 from authgate.core.emails import is_storable, login_key, normalize_email
 from authgate.core.errors import (
     AccountDisabled,
-    EmailTaken,
     InvalidCredentials,
     NotFound,
     RefreshInvalid,
@@ -249,8 +248,8 @@ class AuthService:
         """A retired token came back: within the grace period, hand over its successor;
         otherwise it is reuse (RFC 9700 §4.14.2) and the whole session goes."""
         grace = self.settings.refresh_grace
-        assert record.rotated_at is not None
-        if grace and record.successor_box and now - record.rotated_at.timestamp() <= grace:
+        rotated_at = record.rotated_at.timestamp() if record.rotated_at else now
+        if grace and record.successor_box and now - rotated_at <= grace:
             self._check_usable(record, now)
             successor = refresh_tokens.open_successor(refresh_token, record.successor_box)
             if successor is not None:

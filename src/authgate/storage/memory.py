@@ -39,7 +39,9 @@ class MemoryUsers:
         return self._by_id.get(user_id)
 
     async def set_password_hash(self, user_id: str, password_hash: str) -> None:
-        self._by_id[user_id] = dataclasses.replace(self._by_id[user_id], password_hash=password_hash)
+        self._by_id[user_id] = dataclasses.replace(
+            self._by_id[user_id], password_hash=password_hash
+        )
 
     async def disable(self, user_id: str, when: datetime) -> None:
         self._by_id[user_id] = dataclasses.replace(self._by_id[user_id], disabled_at=when)
@@ -64,7 +66,8 @@ class MemorySessions:
             return None
         session = self._sessions[row.session_id]
         user = await self._users.by_id(session.user_id)
-        assert user is not None
+        if user is None:
+            return None
         return RefreshRecord(
             session=session,
             user=user,

@@ -45,4 +45,3 @@ def create_app(settings: Settings | None = None, *, gate: AuthGate | None = None
         app.mount("/", StaticFiles(directory=STATIC, html=True), name="ui")
     app.add_middleware(BodyLimit, max_bytes=gate.settings.max_body_bytes)
     return app
-

@@ -80,7 +80,11 @@ def check_csrf(request: Request) -> None:
         return
     cookie = request.cookies.get(CSRF_COOKIE, "")
     header = request.headers.get(CSRF_HEADER, "")
-    if not cookie or not header or not hmac.compare_digest(
-        cookie.encode("utf-8", "surrogateescape"), header.encode("utf-8", "surrogateescape")
+    if (
+        not cookie
+        or not header
+        or not hmac.compare_digest(
+            cookie.encode("utf-8", "surrogateescape"), header.encode("utf-8", "surrogateescape")
+        )
     ):
         raise CsrfFailed("X-CSRF-Token does not match the csrf_token cookie")

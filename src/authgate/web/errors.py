@@ -9,7 +9,7 @@ error response.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from fastapi import FastAPI, Request
@@ -85,23 +85,26 @@ def auth_error_response(request: Request | None, exc: errors.AuthError) -> Respo
 
 
 async def _auth_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, errors.AuthError)
-    return auth_error_response(request, exc)
+    return auth_error_response(request, cast(errors.AuthError, exc))
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, RequestValidationError)
+    exc = cast(RequestValidationError, exc)
     # Only where and what: never echo the input (it may be a password, or text
     # that cannot even be encoded back).
     detail = [
-        {"loc": list(error.get("loc", ())), "msg": str(error.get("msg", "")), "type": error.get("type")}
+        {
+            "loc": list(error.get("loc", ())),
+            "msg": str(error.get("msg", "")),
+            "type": error.get("type"),
+        }
         for error in exc.errors()
     ]
     return error_response(422, "validation_error", request, detail=detail)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, StarletteHTTPException)
+    exc = cast(StarletteHTTPException, exc)
     code = _HTTP_CODES.get(exc.status_code, "http_error")
     headers = dict(exc.headers or {})
     return error_response(exc.status_code, code, request, headers=headers or None)

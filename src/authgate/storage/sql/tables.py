@@ -47,7 +47,8 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        moment: datetime = value
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 BigId = BigInteger().with_variant(Integer, "sqlite")
@@ -67,9 +68,7 @@ sessions = Table(
     "sessions",
     metadata,
     Column("id", String(36), primary_key=True),
-    Column(
-        "user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-    ),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_used_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False, index=True),

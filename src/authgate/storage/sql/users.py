@@ -14,7 +14,13 @@ from authgate.core.models import User
 from authgate.storage.sql.database import Database
 from authgate.storage.sql.tables import users
 
-_COLUMNS = (users.c.id, users.c.email, users.c.password_hash, users.c.created_at, users.c.disabled_at)
+_COLUMNS = (
+    users.c.id,
+    users.c.email,
+    users.c.password_hash,
+    users.c.created_at,
+    users.c.disabled_at,
+)
 
 
 def user_from_row(row: Any) -> User:

@@ -37,7 +37,9 @@ def content_type(request: Request) -> str:
 
 
 def is_json(media_type: str) -> bool:
-    return media_type == _JSON or (media_type.startswith("application/") and media_type.endswith("+json"))
+    return media_type == _JSON or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
 
 
 async def read_json(request: Request, *, optional: bool = False) -> Any:

@@ -196,4 +196,3 @@ def auth_router(gate: "AuthGate") -> APIRouter:
         )
 
     return router
-

@@ -32,7 +32,9 @@ def parse_plan_id(raw: str) -> int:
 def plans_router(gate: "AuthGate") -> APIRouter:
     router = APIRouter(prefix="/plans", tags=["plans"])
     CurrentPrincipal = Annotated[Principal, Depends(gate.current_user)]
-    errors = {status: {"model": ErrorOut} for status in (401, 403, 404, 422)}
+    errors: dict[int | str, dict[str, Any]] = {
+        status: {"model": ErrorOut} for status in (401, 403, 404, 422)
+    }
 
     @router.get("", response_model=list[PlanOut], responses=errors)
     async def list_plans(principal: CurrentPrincipal) -> Response:
