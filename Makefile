@@ -27,6 +27,7 @@ run: setup
 
 ## test: set up and run the whole test suite (and ruff)
 test: dev
+	./scripts/test-deps.sh
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
