@@ -29,3 +29,30 @@ async def signed_up(client: httpx.AsyncClient, email: str = "alice@example.com")
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def b64url(data: bytes) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def forge(header: dict[str, Any], claims: dict[str, Any], key: bytes | str | None) -> str:
+    """A JWS with any header and claims, HMAC-SHA256-signed with ``key`` (or unsigned)."""
+    import hashlib
+    import hmac
+    import json
+
+    signing_input = b64url(json.dumps(header).encode()) + "." + b64url(json.dumps(claims).encode())
+    if key is None:
+        return signing_input + "."
+    raw_key = key.encode() if isinstance(key, str) else key
+    signature = hmac.new(raw_key, signing_input.encode(), hashlib.sha256).digest()
+    return signing_input + "." + b64url(signature)
+
+
+def claims_of(token: str) -> dict[str, Any]:
+    import jwt
+
+    claims: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
+    return claims

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -17,6 +18,9 @@ CSRF_COOKIE = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 REFRESH_PATH = "/auth"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: Written as API.md spells it (Starlette's type admits only lower case, which
+#: browsers accept too, but the contract says "SameSite=Strict").
+SAME_SITE: Any = "Strict"
 
 
 def set_token_cookies(response: Response, pair: TokenPair, *, secure: bool) -> None:
@@ -28,7 +32,7 @@ def set_token_cookies(response: Response, pair: TokenPair, *, secure: bool) -> N
         path="/",
         secure=secure,
         httponly=True,
-        samesite="strict",
+        samesite=SAME_SITE,
     )
     response.set_cookie(
         REFRESH_COOKIE,
@@ -37,7 +41,7 @@ def set_token_cookies(response: Response, pair: TokenPair, *, secure: bool) -> N
         path=REFRESH_PATH,
         secure=secure,
         httponly=True,
-        samesite="strict",
+        samesite=SAME_SITE,
     )
     # Readable by scripts (not HttpOnly): the page echoes it in X-CSRF-Token.
     response.set_cookie(
@@ -47,7 +51,7 @@ def set_token_cookies(response: Response, pair: TokenPair, *, secure: bool) -> N
         path="/",
         secure=secure,
         httponly=False,
-        samesite="strict",
+        samesite=SAME_SITE,
     )
 
 
@@ -66,7 +70,7 @@ def clear_token_cookies(response: Response, *, secure: bool) -> None:
             path=path,
             secure=secure,
             httponly=httponly,
-            samesite="strict",
+            samesite=SAME_SITE,
         )
 
 

@@ -1,0 +1,119 @@
+"""The command line: users, tokens, the database, and one-line failures."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import AUTHGATE, free_port, server_env
+
+pytestmark = pytest.mark.slow
+
+
+def cli(
+    tmp_path: Path, *args: str, stdin: str = "", **env: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [AUTHGATE, *args],
+        input=stdin,
+        env=server_env(tmp_path, **env),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_user_create_list_disable(tmp_path: Path) -> None:
+    """Create with the password on stdin, list, disable; errors are one line."""
+    created = cli(
+        tmp_path, "user", "create", "Ops@Example.com", "--password-stdin", stdin="a long password\n"
+    )
+    assert created.returncode == 0, created.stderr
+    assert "Ops@example.com" in created.stdout
+    again = cli(
+        tmp_path, "user", "create", "ops@example.com", "--password-stdin", stdin="a long password\n"
+    )
+    assert again.returncode != 0
+    assert again.stderr.count("\n") == 1 and "email_taken" in again.stderr
+    short = cli(tmp_path, "user", "create", "x@example.com", "--password-stdin", stdin="short\n")
+    assert short.returncode != 0 and "Traceback" not in short.stderr
+    listed = cli(tmp_path, "user", "list")
+    assert "Ops@example.com" in listed.stdout and "active" in listed.stdout
+    assert cli(tmp_path, "user", "disable", "OPS@example.com").returncode == 0
+    assert "disabled" in cli(tmp_path, "user", "list").stdout
+    unknown = cli(tmp_path, "user", "disable", "nobody@example.com")
+    assert unknown.returncode != 0 and unknown.stderr.count("\n") == 1
+
+
+def test_db_upgrade_is_idempotent(tmp_path: Path) -> None:
+    """`db upgrade` creates the schema and is a no-op the second time."""
+    for _ in range(2):
+        result = cli(tmp_path, "db", "upgrade")
+        assert result.returncode == 0, result.stderr
+        assert "revision 0001" in result.stdout
+
+
+@pytest.mark.postgres
+def test_db_upgrade_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
+    """The same migration on PostgreSQL."""
+    result = cli(tmp_path, "db", "upgrade", AUTHGATE_DATABASE_URL=postgres_url)
+    assert result.returncode == 0, result.stderr
+
+
+def test_token_decode(tmp_path: Path) -> None:
+    """decode shows header, claims, readable times, and whether it verifies here."""
+    import time
+
+    from authgate.core.keys import KeyRing
+    from authgate.core.tokens import AccessTokens
+    from tests.conftest import SECRET
+
+    tokens = AccessTokens(KeyRing.hmac(SECRET.encode()), ttl=900)
+    token, _ = tokens.issue(user_id="u1", email="a@example.com", session_id=None, now=time.time())
+    result = cli(tmp_path, "token", "decode", token)
+    assert result.returncode == 0, result.stderr
+    assert '"alg": "HS256"' in result.stdout
+    assert "UTC" in result.stdout and "time left" in result.stdout
+    assert "verifies here: yes" in result.stdout
+    other = cli(tmp_path, "token", "decode", token, AUTHGATE_SECRET="another-secret-" * 3)
+    assert other.returncode != 0
+    assert "verifies here: no (token_invalid" in other.stdout
+    garbage = cli(tmp_path, "token", "decode", "garbage")
+    assert garbage.returncode != 0 and garbage.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        pytest.param({"AUTHGATE_SECRET": "short"}, "AUTHGATE_SECRET", id="short-secret"),
+        pytest.param({"AUTHGATE_ALGORITHM": "HS999"}, "AUTHGATE_ALGORITHM", id="algorithm"),
+        pytest.param(
+            {"AUTHGATE_LIMIT_LOGIN_ACCOUNT": "lots"}, "AUTHGATE_LIMIT_LOGIN_ACCOUNT", id="limit"
+        ),
+        pytest.param(
+            {"AUTHGATE_DATABASE_URL": "postgresql+asyncpg://nobody@127.0.0.1:1/none"},
+            "AUTHGATE_DATABASE_URL",
+            id="unreachable-database",
+        ),
+    ],
+)
+def test_bad_configuration_stops_serve_with_one_line(
+    tmp_path: Path, env: dict[str, str], variable: str
+) -> None:
+    """serve refuses to start half-configured: one line naming the variable, exit 2."""
+    result = cli(tmp_path, "serve", "--port", str(free_port()), **env)
+    assert result.returncode == 2, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, result.stderr
+    assert errors[0].startswith(f"error: {variable}: ")
+    assert "Traceback" not in result.stderr
+
+
+def test_workers_need_redis(tmp_path: Path) -> None:
+    """--workers 2 without AUTHGATE_REDIS_URL is refused with one line."""
+    result = cli(tmp_path, "serve", "--workers", "2", "--port", str(free_port()))
+    assert result.returncode == 2
+    assert "AUTHGATE_REDIS_URL" in result.stderr

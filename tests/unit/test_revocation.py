@@ -1,0 +1,90 @@
+"""LocalRevocations: the three kinds of entry, purging, syncing, staleness."""
+
+from __future__ import annotations
+
+import pytest
+
+from authgate.core.errors import ServiceUnavailable
+from authgate.core.models import Revocation
+from authgate.core.revocation import LocalRevocations
+from authgate.storage.memory import MemoryRevocationStore
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def revocations(clock: Clock) -> LocalRevocations:
+    return LocalRevocations(MemoryRevocationStore(), clock=clock)
+
+
+async def test_token_session_and_cutoff(revocations: LocalRevocations) -> None:
+    """A jti, a sid and a user cutoff each revoke what they cover, nothing more."""
+    await revocations.revoke(Revocation(kind="jti", subject="j1", expires_at=2000))
+    await revocations.revoke(Revocation(kind="sid", subject="s1", expires_at=2000))
+    await revocations.revoke(Revocation(kind="user", subject="u1", cutoff=1000, expires_at=2000))
+    assert revocations.is_revoked("j1", "s9", "u9", 1500)
+    assert revocations.is_revoked("j9", "s1", "u9", 1500)
+    assert revocations.is_revoked("j9", "s9", "u1", 999)
+    assert not revocations.is_revoked("j9", "s9", "u1", 1000)
+    assert not revocations.is_revoked("j9", None, "u9", 1500)
+
+
+async def test_a_later_cutoff_wins(revocations: LocalRevocations) -> None:
+    """Cutoffs only move forward."""
+    await revocations.revoke(Revocation(kind="user", subject="u", cutoff=2000, expires_at=5000))
+    await revocations.revoke(Revocation(kind="user", subject="u", cutoff=1000, expires_at=5000))
+    assert revocations.is_revoked("j", None, "u", 1500)
+
+
+async def test_restart_reloads_from_the_store(clock: Clock) -> None:
+    """A new list over the same store knows every active entry."""
+    store = MemoryRevocationStore()
+    await LocalRevocations(store, clock=clock).revoke(
+        Revocation(kind="jti", subject="j1", expires_at=2000)
+    )
+    fresh = LocalRevocations(store, clock=clock)
+    await fresh.start(1000)
+    assert fresh.is_revoked("j1", None, "u", 1)
+
+
+async def test_sync_picks_up_other_writers(clock: Clock) -> None:
+    """Entries another process recorded arrive with the next sync."""
+    store = MemoryRevocationStore()
+    mine = LocalRevocations(store, clock=clock)
+    await mine.start(1000)
+    await store.add(Revocation(kind="sid", subject="s1", expires_at=3000), recorded_at=1001)
+    assert not mine.is_revoked("j", "s1", "u", 1)
+    clock.now = 1002
+    await mine.sync()
+    assert mine.is_revoked("j", "s1", "u", 1)
+
+
+async def test_purge_forgets_expired_entries(revocations: LocalRevocations) -> None:
+    """Nothing grows without bound: expired entries go, here and in the store."""
+    await revocations.revoke(Revocation(kind="jti", subject="old", expires_at=1500))
+    await revocations.revoke(Revocation(kind="jti", subject="new", expires_at=5000))
+    assert await revocations.purge(2000) == 1
+    assert len(revocations) == 1
+    assert len(await revocations.store.active(0)) == 1
+
+
+async def test_a_stale_list_refuses_to_vouch(revocations: LocalRevocations) -> None:
+    """When the store has not been read for too long, the check says 503."""
+    revocations._stale_after = 0.0
+    revocations._synced_at -= 1
+    with pytest.raises(ServiceUnavailable):
+        revocations.is_revoked("j", None, "u", 1)
+    await revocations.sync()
+    revocations._stale_after = 60.0
+    assert not revocations.is_revoked("j", None, "u", 1)
