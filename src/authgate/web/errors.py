@@ -115,6 +115,18 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return error_response(500, "internal_error", request)
 
 
+def ensure_auth_errors_handled(app: FastAPI) -> None:
+    """Give an app that mounts the gate (library use) the ``AuthError`` mapping, so
+    that ``Depends(gate.current_user)`` answers 401s, not 500s. Other errors keep the
+    app's own format. Called from the gate's lifespan; a no-op under ``create_app``."""
+    if errors.AuthError in app.exception_handlers:
+        return
+    app.add_exception_handler(errors.AuthError, _auth_error)
+    # The middleware stack (which copies the handlers) was built before the lifespan
+    # ran; let Starlette build it again, with this handler, on the next request.
+    app.middleware_stack = None
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Route every error the app can raise through this module."""
     app.add_exception_handler(errors.AuthError, _auth_error)

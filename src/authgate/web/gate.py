@@ -20,12 +20,15 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+from fastapi import FastAPI
+
 from authgate.core.passwords import OWASP, Argon2Params
 from authgate.core.ports import Clock, system_clock
 from authgate.core.service import AuthService
 from authgate.core.settings import Settings, load_settings
 from authgate.runtime import Runtime
 from authgate.web.deps import CurrentUser
+from authgate.web.errors import ensure_auth_errors_handled
 from authgate.web.routes.auth import auth_router
 
 
@@ -66,7 +69,9 @@ class AuthGate:
         return self.runtime.service
 
     @contextlib.asynccontextmanager
-    async def lifespan(self, _app: Any = None) -> AsyncIterator[None]:
-        """The FastAPI lifespan: start, serve, stop."""
+    async def lifespan(self, app: Any = None) -> AsyncIterator[None]:
+        """The FastAPI lifespan: start, serve, stop (and map auth errors to answers)."""
+        if isinstance(app, FastAPI):
+            ensure_auth_errors_handled(app)
         async with self.runtime.running():
             yield
