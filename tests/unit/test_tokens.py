@@ -95,3 +95,23 @@ def test_invalid_tokens_are_not_cached(tokens: AccessTokens) -> None:
     with pytest.raises(TokenInvalid):
         tokens.verify("a.b.c", NOW)
     assert "a.b.c" not in tokens._cache
+
+
+def test_refused_tokens_are_remembered(tokens: AccessTokens) -> None:
+    """A forged token refused once is refused again without another signature check."""
+    forged = issue(tokens)[:-4] + "AAAA"
+    with pytest.raises(TokenInvalid):
+        tokens.verify(forged, NOW)
+    assert forged in tokens._refused
+    tokens._jws = None  # type: ignore[assignment]  # a second check would crash
+    with pytest.raises(TokenInvalid):
+        tokens.verify(forged, NOW)
+
+
+def test_not_yet_valid_is_not_remembered_as_refused(tokens: AccessTokens) -> None:
+    """A verdict that time can change (nbf, iat in the future) is never remembered."""
+    future = issue(tokens, NOW + 60)
+    with pytest.raises(TokenInvalid):
+        tokens.verify(future, NOW)
+    assert future not in tokens._refused
+    assert tokens.verify(future, NOW + 60).id == "u1"

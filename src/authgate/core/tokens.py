@@ -33,6 +33,7 @@ log = logging.getLogger("authgate.tokens")
 
 _ALLOWED_HEADER = frozenset({"alg", "typ", "kid"})
 _CACHE_SIZE = 4096
+_REFUSED_SIZE = 1024
 
 
 def _is_number(value: object) -> bool:
@@ -45,7 +46,9 @@ class AccessTokens:
     Verified tokens are remembered (a bounded map from the token string to its
     principal), so a token presented again costs a dictionary lookup instead of a
     signature check. Only tokens PyJWT has verified enter it; ``exp`` and ``nbf``
-    are checked against ``now`` on every call.
+    are checked against ``now`` on every call. Tokens refused for their form or
+    signature — a verdict no clock can change — are remembered too, in a smaller map,
+    so a flood of one forged token costs little.
     """
 
     def __init__(
@@ -65,6 +68,7 @@ class AccessTokens:
         self._algorithms = [keys.algorithm]
         self._jws = jwt.PyJWS(algorithms=self._algorithms)
         self._cache: OrderedDict[str, tuple[Principal, float | None]] = OrderedDict()
+        self._refused: OrderedDict[str, str] = OrderedDict()
 
     def issue(
         self, *, user_id: str, email: str, session_id: str | None, now: float
@@ -101,17 +105,33 @@ class AccessTokens:
             principal, not_before = cached
             self._check_times(principal.expires_at, not_before, now)
             return principal
-        principal, not_before = self._verify_fresh(token, now)
+        refused = self._refused.get(token)
+        if refused is not None:
+            raise TokenInvalid(refused)
+        try:
+            claims = self._signed_claims(token)
+        except TokenInvalid as exc:
+            self._refused[token] = exc.reason
+            if len(self._refused) > _REFUSED_SIZE:
+                self._refused.popitem(last=False)
+            raise
+        principal, not_before = self._check_fresh(claims, now)
         self._cache[token] = (principal, not_before)
         if len(self._cache) > _CACHE_SIZE:
             self._cache.popitem(last=False)
         return principal
 
     def forget_cached(self) -> None:
-        """Drop every remembered token (after the key ring changed)."""
+        """Drop every remembered verdict (after the key ring changed)."""
         self._cache.clear()
+        self._refused.clear()
 
-    def _verify_fresh(self, token: str, now: float) -> tuple[Principal, float | None]:
+    def _signed_claims(self, token: str) -> dict[str, Any]:
+        """The claims of a token whose header and signature pass; nothing else checked.
+
+        Raises:
+            TokenInvalid: malformed, refused header, unknown key or bad signature.
+        """
         try:
             header = jwt.get_unverified_header(token)
             self._check_header(header)
@@ -126,6 +146,9 @@ class AccessTokens:
             raise TokenInvalid(f"malformed: {type(exc).__name__}") from None
         if not isinstance(claims, dict):
             raise TokenInvalid("payload is not a JSON object")
+        return claims
+
+    def _check_fresh(self, claims: dict[str, Any], now: float) -> tuple[Principal, float | None]:
         principal = self._check_claims(claims)
         not_before = claims.get("nbf")
         self._check_times(principal.expires_at, not_before, now)

@@ -79,8 +79,10 @@ def auth_error_response(request: Request | None, exc: errors.AuthError) -> Respo
         )
     if isinstance(exc, errors.TooManyAttempts):
         headers["Retry-After"] = str(exc.retry_after)
-    if status >= 500 or isinstance(exc, errors.TokenInvalid | errors.RefreshReused):
-        log.warning("%s: %s", exc.code, exc.reason or "-")
+    # The precise reason goes to the log, at debug level: a flood of forged tokens
+    # or an outage must not become a flood of log lines (the service and the
+    # revocation list log what matters, once).
+    log.debug("%s %s: %s", status, exc.code, exc.reason or "-")
     return error_response(status, exc.code, request, headers=headers)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -48,9 +49,13 @@ class Database:
         self.url = url
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        self._read_connection: sqlite3.Connection | None = None
+        self._sqlite_path: str | None = None
         options: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
             in_memory = parsed.database in (None, "", ":memory:")
+            if not in_memory:
+                self._sqlite_path = str(Path(parsed.database or "").expanduser().resolve())
             options["connect_args"] = {"timeout": 30}
             if in_memory:
                 options["poolclass"] = StaticPool
@@ -87,6 +92,41 @@ class Database:
             async with self.engine.connect() as conn:
                 yield conn
 
+    async def read(self, sql: str, params: dict[str, Any]) -> list[Any]:
+        """Rows of one small, indexed read (the request path's queries).
+
+        On SQLite it runs on a process-wide read-only connection, synchronously: such
+        a read from WAL takes microseconds, less than the thread hand-off aiosqlite
+        (and SQLAlchemy's async pool around it) would cost, and WAL readers never
+        wait for writers. Writes still go through the async engine. Elsewhere it runs
+        on the async engine. ``sql`` uses ``:name`` parameters, valid for both.
+        """
+        if self.is_sqlite and self._sqlite_path is not None:
+            try:
+                return self._reader().execute(sql, params).fetchall()
+            except sqlite3.OperationalError as exc:
+                self._close_reader()
+                raise ServiceUnavailable(f"database: {exc}") from exc
+        async with self.connect() as conn:
+            return list((await conn.execute(text(sql), params)).all())
+
+    def _reader(self) -> sqlite3.Connection:
+        if self._read_connection is None:
+            # Not mode=ro: a read-only handle cannot create the WAL index if it is
+            # the first to open the file; query_only forbids writes just the same.
+            connection = sqlite3.connect(
+                self._sqlite_path or "", isolation_level=None, check_same_thread=False
+            )
+            connection.execute("PRAGMA busy_timeout=200")
+            connection.execute("PRAGMA query_only=ON")
+            self._read_connection = connection
+        return self._read_connection
+
+    def _close_reader(self) -> None:
+        if self._read_connection is not None:
+            self._read_connection.close()
+            self._read_connection = None
+
     async def ping(self, timeout: float = _CONNECT_TIMEOUT) -> None:
         """Raises ServiceUnavailable unless the database answers ``SELECT 1``."""
         try:
@@ -120,6 +160,7 @@ class Database:
             return await conn.run_sync(_current_revision)
 
     async def dispose(self) -> None:
+        self._close_reader()
         await self.engine.dispose()
 
 

@@ -6,18 +6,21 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, update
 
 from authgate.core.models import Plan
 from authgate.storage.sql.database import Database
-from authgate.storage.sql.tables import plans
+from authgate.storage.sql.tables import as_utc, plans
 
-_COLUMNS = (plans.c.id, plans.c.user_id, plans.c.title, plans.c.done, plans.c.created_at)
+_SELECT = "SELECT id, title, done, created_at FROM plans WHERE user_id = :user_id"
+_LIST = _SELECT + " ORDER BY id"
+_GET = _SELECT + " AND id = :plan_id"
 
 
-def _plan(row: Any) -> Plan:
+def _plan(user_id: str, row: Any) -> Plan:
+    plan_id, title, done, created_at = row
     return Plan(
-        id=row.id, user_id=row.user_id, title=row.title, done=row.done, created_at=row.created_at
+        id=plan_id, user_id=user_id, title=title, done=bool(done), created_at=as_utc(created_at)
     )
 
 
@@ -26,9 +29,7 @@ class SqlPlans:
         self.db = db
 
     async def list(self, user_id: str) -> Sequence[Plan]:
-        query = select(*_COLUMNS).where(plans.c.user_id == user_id).order_by(plans.c.id)
-        async with self.db.connect() as conn:
-            return [_plan(row) for row in await conn.execute(query)]
+        return [_plan(user_id, row) for row in await self.db.read(_LIST, {"user_id": user_id})]
 
     async def add(self, user_id: str, title: str, done: bool, now: datetime) -> Plan:
         async with self.db.begin() as conn:
@@ -39,10 +40,8 @@ class SqlPlans:
         return Plan(id=int(plan_id), user_id=user_id, title=title, done=done, created_at=now)
 
     async def get(self, user_id: str, plan_id: int) -> Plan | None:
-        query = select(*_COLUMNS).where(plans.c.id == plan_id, plans.c.user_id == user_id)
-        async with self.db.connect() as conn:
-            row = (await conn.execute(query)).first()
-        return None if row is None else _plan(row)
+        rows = await self.db.read(_GET, {"user_id": user_id, "plan_id": plan_id})
+        return _plan(user_id, rows[0]) if rows else None
 
     async def update(
         self, user_id: str, plan_id: int, title: str | None, done: bool | None

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from authgate.core.errors import EmailTaken
 from authgate.core.models import User
 from authgate.storage.sql.database import Database
-from authgate.storage.sql.tables import users
+from authgate.storage.sql.tables import as_utc, users
 
 _COLUMNS = (
     users.c.id,
@@ -21,15 +21,17 @@ _COLUMNS = (
     users.c.created_at,
     users.c.disabled_at,
 )
+_SELECT = "SELECT id, email, password_hash, created_at, disabled_at FROM users"
 
 
 def user_from_row(row: Any) -> User:
+    user_id, email, password_hash, created_at, disabled_at = row
     return User(
-        id=row.id,
-        email=row.email,
-        password_hash=row.password_hash,
-        created_at=row.created_at,
-        disabled_at=row.disabled_at,
+        id=user_id,
+        email=email,
+        password_hash=password_hash,
+        created_at=as_utc(created_at),
+        disabled_at=None if disabled_at is None else as_utc(disabled_at),
     )
 
 
@@ -55,10 +57,10 @@ class SqlUsers:
             raise EmailTaken() from None
 
     async def by_email(self, email_key: str) -> User | None:
-        return await self._one(select(*_COLUMNS).where(users.c.email_key == email_key))
+        return await self._one(f"{_SELECT} WHERE email_key = :key", {"key": email_key})
 
     async def by_id(self, user_id: str) -> User | None:
-        return await self._one(select(*_COLUMNS).where(users.c.id == user_id))
+        return await self._one(f"{_SELECT} WHERE id = :id", {"id": user_id})
 
     async def set_password_hash(self, user_id: str, password_hash: str) -> None:
         async with self.db.begin() as conn:
@@ -81,7 +83,6 @@ class SqlUsers:
             )
             return [user_from_row(row) for row in result]
 
-    async def _one(self, query: Any) -> User | None:
-        async with self.db.connect() as conn:
-            row = (await conn.execute(query)).first()
-        return None if row is None else user_from_row(row)
+    async def _one(self, sql: str, params: dict[str, str]) -> User | None:
+        rows = await self.db.read(sql, params)
+        return user_from_row(rows[0]) if rows else None
