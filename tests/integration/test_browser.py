@@ -1,0 +1,501 @@
+"""The web UI in real headless Chromium against ``authgate serve`` (issue 5).
+
+Each test starts the server through the CLI on a free port with a fresh SQLite
+database, and drives the built UI (``src/authgate/web/static``, rebuilt from ``ui/``
+by ``scripts/test-deps.sh``) the way a person would: by labels and button names.
+Cookies keep their default ``Secure`` flag: Chromium treats ``http://localhost`` as
+a secure context, so nothing is relaxed for the tests.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import SECRET, service_missing
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = os.environ.get("AUTHGATE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts"
+STATIC_INDEX = REPO / "src" / "authgate" / "web" / "static" / "index.html"
+PASSWORD = "correct horse battery"
+
+try:
+    from playwright.sync_api import BrowserContext, Page, Playwright, expect, sync_playwright
+except ImportError:  # the dev extra installs it; without it the tests skip (fail in CI)
+    sync_playwright = None
+
+
+# -- the server: `authgate serve` through the CLI -------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class UiServer:
+    """One ``authgate serve`` process for the browser tests (fresh SQLite in ``home``)."""
+
+    def __init__(self, home: Path, **env: str) -> None:
+        self.port = _free_port()
+        # "localhost", not 127.0.0.1: the name Chromium treats as a secure context for
+        # Secure cookies and the Web Locks API without TLS.
+        self.url = f"http://localhost:{self.port}"
+        self.log_path = home / f"ui-server-{self.port}.log"
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("AUTHGATE_")}
+        environment.update(
+            AUTHGATE_SECRET=SECRET,
+            AUTHGATE_DATABASE_URL=f"sqlite+aiosqlite:///{home / 'authgate.db'}",
+            **env,
+        )
+        command = shutil.which("authgate", path=str(Path(sys.executable).parent)) or "authgate"
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [command, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                env=environment,
+                cwd=home,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self._wait_until_up()
+
+    def _wait_until_up(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"authgate serve exited:\n{self.log()}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)  # polling a process that is starting: no event to wait on
+        self.stop()
+        raise RuntimeError(f"authgate serve did not come up:\n{self.log()}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+@pytest.fixture
+def ui_server(tmp_path: Path) -> Iterator[Callable[..., UiServer]]:
+    """Start ``authgate serve`` (environment overrides as keywords); stopped after."""
+    if not STATIC_INDEX.is_file():
+        pytest.fail("the built UI is missing: run `npm ci && npm run build` in ui/")
+    servers: list[UiServer] = []
+
+    def start(**env: Any) -> UiServer:
+        servers.append(UiServer(tmp_path, **{k: str(v) for k, v in env.items()}))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+# -- the browser ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    if sync_playwright is None or not Path(CHROMIUM).exists():
+        service_missing("Chromium", f"{CHROMIUM} or the playwright package is missing")
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture
+def new_context(playwright: Playwright) -> Iterator[Callable[..., BrowserContext]]:
+    """Fresh browser contexts (each its own cookie jar, like a separate browser)."""
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    contexts: list[BrowserContext] = []
+
+    def make(locale: str = "en-US") -> BrowserContext:
+        context = browser.new_context(locale=locale, viewport={"width": 900, "height": 640})
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+    browser.close()
+
+
+# -- helpers: what a person does -----------------------------------------------------
+
+
+def create_account(page: Page, url: str, email: str, password: str = PASSWORD) -> None:
+    page.goto(url)
+    page.get_by_role("link", name="Register").click()
+    expect(page.get_by_role("heading", name="Create an account")).to_be_visible()
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Create account").click()
+
+
+def sign_in(page: Page, url: str, email: str, password: str = PASSWORD) -> None:
+    page.goto(url)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def add_plan(page: Page, title: str) -> None:
+    page.get_by_label("New plan").fill(title)
+    page.get_by_role("button", name="Add plan").click()
+
+
+def plan_item(page: Page, title: str) -> Any:
+    return page.get_by_role("listitem").filter(has_text=title)
+
+
+def expect_plans_page(page: Page) -> None:
+    expect(page.get_by_role("heading", name="Plans")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out", exact=True)).to_be_visible()
+
+
+def expect_sign_in_page(page: Page) -> None:
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+
+
+def wait_for_access_cookie_to_expire(context: BrowserContext, timeout: float = 10.0) -> None:
+    """Real time passes (the point of a 2 s TTL): until the browser drops the cookie."""
+    deadline = time.monotonic() + timeout
+    while any(c["name"] == "access_token" for c in context.cookies()):
+        assert time.monotonic() < deadline, "the access cookie never expired"
+        time.sleep(0.1)
+
+
+def script_visible_cookies(page: Page) -> str:
+    cookies: str = page.evaluate("document.cookie")
+    return cookies
+
+
+def assert_no_token_reachable_by_scripts(page: Page) -> None:
+    cookies = script_visible_cookies(page)
+    assert "csrf_token=" in cookies  # the one cookie scripts are meant to read
+    assert "access_token" not in cookies
+    assert "refresh_token" not in cookies
+    storage = page.evaluate(
+        "JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)])"
+    )
+    assert storage == "[[],[]]"
+
+
+# -- the tests -----------------------------------------------------------------------
+
+
+def test_create_account_sign_in_and_manage_plans(
+    ui_server: Callable[..., UiServer], new_context: Callable[..., BrowserContext]
+) -> None:
+    """A person creates an account, signs in, adds, completes and deletes plans, reloads."""
+    server = ui_server()
+    context = new_context()
+    page = context.new_page()
+
+    create_account(page, server.url, "alice@example.com")
+    expect_plans_page(page)
+    expect(page.get_by_text("Signed in as alice@example.com")).to_be_visible()
+    page.get_by_role("button", name="Sign out", exact=True).click()
+    expect_sign_in_page(page)
+    assert "access_token" not in {c["name"] for c in context.cookies()}
+
+    sign_in(page, server.url, "alice@example.com", "wrong password!")
+    expect(page.get_by_role("alert")).to_have_text("Wrong email or password.")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect_plans_page(page)
+
+    for title in ("Learn JWT", "Rotate refresh tokens", "Write the README"):
+        add_plan(page, title)
+        expect(plan_item(page, title)).to_be_visible()
+    expect(page.get_by_label("New plan")).to_have_value("")
+    plan_item(page, "Learn JWT").get_by_role("checkbox").check()
+    expect(plan_item(page, "Learn JWT").get_by_role("checkbox")).to_be_checked()
+    plan_item(page, "Write the README").get_by_role("button", name="Delete").click()
+    expect(plan_item(page, "Write the README")).to_have_count(0)
+
+    page.reload()
+    expect_plans_page(page)
+    expect(page.get_by_role("listitem")).to_have_count(2)
+    expect(page.get_by_role("listitem")).to_contain_text(["Learn JWT", "Rotate refresh tokens"])
+    expect(plan_item(page, "Learn JWT").get_by_role("checkbox")).to_be_checked()
+    expect(plan_item(page, "Rotate refresh tokens").get_by_role("checkbox")).not_to_be_checked()
+    assert_no_token_reachable_by_scripts(page)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "plans.png"), full_page=True)
+
+
+def test_cookies_are_httponly_secure_strict_and_no_token_reaches_scripts(
+    ui_server: Callable[..., UiServer], new_context: Callable[..., BrowserContext]
+) -> None:
+    """Tokens live in HttpOnly, Secure, SameSite=Strict cookies; document.cookie shows none."""
+    server = ui_server()
+    context = new_context()
+    page = context.new_page()
+    page.goto(server.url)
+    page.get_by_role("link", name="Register").click()
+    expect(page.get_by_role("heading", name="Create an account")).to_be_visible()
+    page.get_by_label("Email").fill("bob@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    with page.expect_response("**/auth/login*") as login:
+        page.get_by_role("button", name="Create account").click()
+    assert login.value.status == 200
+    assert "transport=cookie" in login.value.url
+    assert set(login.value.json()) == {"token_type", "expires_in"}
+    expect_plans_page(page)
+    add_plan(page, "Check the cookies")
+    expect(plan_item(page, "Check the cookies")).to_be_visible()
+
+    cookies = {c["name"]: c for c in context.cookies()}
+    assert set(cookies) == {"access_token", "refresh_token", "csrf_token"}
+    for name in ("access_token", "refresh_token"):
+        assert cookies[name]["httpOnly"] is True, name
+    assert cookies["csrf_token"]["httpOnly"] is False
+    assert all(c["secure"] and c["sameSite"] == "Strict" for c in cookies.values())
+    assert cookies["refresh_token"]["path"] == "/auth"
+    assert_no_token_reachable_by_scripts(page)
+
+
+def test_clear_messages_for_validation_and_a_taken_email(
+    ui_server: Callable[..., UiServer], new_context: Callable[..., BrowserContext]
+) -> None:
+    """A bad email, a short password and a taken email each get their own message."""
+    server = ui_server()
+    page = new_context().new_page()
+    create_account(page, server.url, "carol@example.com")
+    expect_plans_page(page)
+    page.get_by_role("button", name="Sign out", exact=True).click()
+    expect_sign_in_page(page)
+
+    create_account(page, server.url, "not-an-email")
+    expect(page.get_by_role("alert")).to_have_text(
+        "Enter a valid email address, like name@example.com."
+    )
+    page.get_by_label("Email").fill("dave@example.com")
+    page.get_by_label("Password").fill("short")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "The password must be 8 to 1024 characters long."
+    )
+    page.get_by_label("Email").fill("CAROL@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("alert")).to_contain_text(
+        "An account with this email already exists."
+    )
+
+
+def test_expired_access_token_is_refreshed_without_the_user_noticing(
+    ui_server: Callable[..., UiServer], new_context: Callable[..., BrowserContext]
+) -> None:
+    """With a 2 s access TTL, work goes on after expiry: one refresh, then the retry."""
+    server = ui_server(AUTHGATE_ACCESS_TTL="2")
+    context = new_context()
+    page = context.new_page()
+    refreshes: list[int] = []
+    page.on(
+        "response",
+        lambda r: refreshes.append(r.status) if "/auth/refresh" in r.url else None,
+    )
+    create_account(page, server.url, "erin@example.com")
+    expect_plans_page(page)
+    add_plan(page, "Before expiry")
+    expect(plan_item(page, "Before expiry")).to_be_visible()
+    csrf_before = script_visible_cookies(page)
+
+    wait_for_access_cookie_to_expire(context)
+    add_plan(page, "After expiry")
+    expect(plan_item(page, "After expiry")).to_be_visible()
+    expect(page.get_by_role("alert")).to_have_count(0)
+    assert refreshes == [200]
+    assert script_visible_cookies(page) != csrf_before  # the refresh renewed the csrf cookie
+
+    wait_for_access_cookie_to_expire(context)
+    page.reload()
+    expect_plans_page(page)
+    expect(page.get_by_role("listitem")).to_have_count(2)
+    expect(page.get_by_role("listitem")).to_contain_text(["Before expiry", "After expiry"])
+    assert refreshes == [200, 200]
+    assert_no_token_reachable_by_scripts(page)
+
+
+def test_two_tabs_refreshing_at_once_stay_signed_in(
+    ui_server: Callable[..., UiServer], new_context: Callable[..., BrowserContext]
+) -> None:
+    """Two tabs hit the expired token together; the Web Lock lets only one refresh."""
+    server = ui_server(AUTHGATE_ACCESS_TTL="2")
+    context = new_context()
+    first, second = context.new_page(), context.new_page()
+    create_account(first, server.url, "frank@example.com")
+    expect_plans_page(first)
+    second.goto(server.url)
+    expect_plans_page(second)
+
+    # Hold the first tab's refresh until the second tab has also been refused, so the
+    # two refreshes overlap every time (without the lock, the second tab would present
+    # the same refresh token and the reuse would revoke the session).
+    held: list[Any] = []
+    refresh_requests: list[str] = []
+
+    def on_refresh(route: Any) -> None:
+        refresh_requests.append(route.request.url)
+        if not held:
+            held.append(route)
+        else:
+            route.continue_()
+
+    context.route("**/auth/refresh*", on_refresh)
+    wait_for_access_cookie_to_expire(context)
+    with first.expect_request("**/auth/refresh*"):
+        add_plan(first, "From the first tab")
+    with second.expect_response(lambda r: "/plans" in r.url and r.status == 401):
+        add_plan(second, "From the second tab")
+    deadline = time.monotonic() + 10
+    while not held:  # the route handler runs on Playwright's next dispatch
+        assert time.monotonic() < deadline
+        first.wait_for_timeout(20)
+    held[0].continue_()
+
+    expect(plan_item(first, "From the first tab")).to_be_visible()
+    expect(plan_item(second, "From the second tab")).to_be_visible()
+    for page in (first, second):
+        page.reload()
+        expect_plans_page(page)
+        expect(page.get_by_role("listitem")).to_have_count(2)
+    assert len(refresh_requests) == 1
+
+
+def test_sign_out_everywhere_signs_out_another_browser(
+    ui_server: Callable[..., UiServer], new_context: Callable[..., BrowserContext]
+) -> None:
+    """"Sign out everywhere" in one browser ends the session of another."""
+    server = ui_server()
+    laptop, phone = new_context().new_page(), new_context().new_page()
+    create_account(laptop, server.url, "grace@example.com")
+    expect_plans_page(laptop)
+    sign_in(phone, server.url, "grace@example.com")
+    expect_plans_page(phone)
+    add_plan(phone, "On the phone")
+    expect(plan_item(phone, "On the phone")).to_be_visible()
+
+    laptop.get_by_role("button", name="Sign out everywhere").click()
+    expect_sign_in_page(laptop)
+
+    add_plan(phone, "After the laptop signed out everywhere")
+    expect_sign_in_page(phone)
+    expect(phone.get_by_role("status")).to_have_text(
+        "You have been signed out. Please sign in again."
+    )
+    phone.reload()
+    expect_sign_in_page(phone)
+
+
+def test_sessions_page_lists_and_revokes_a_session(
+    ui_server: Callable[..., UiServer], new_context: Callable[..., BrowserContext]
+) -> None:
+    """The sessions page shows both browsers, marks this one, and revokes the other."""
+    server = ui_server()
+    laptop, phone = new_context().new_page(), new_context().new_page()
+    create_account(laptop, server.url, "heidi@example.com")
+    expect_plans_page(laptop)
+    sign_in(phone, server.url, "heidi@example.com")
+    expect_plans_page(phone)
+
+    laptop.get_by_role("link", name="Sessions").click()
+    sessions = laptop.get_by_role("list", name="Sessions").get_by_role("listitem")
+    expect(sessions).to_have_count(2)
+    expect(sessions.filter(has_text="This browser")).to_have_count(1)
+    sessions.filter(has_not_text="This browser").get_by_role("button").click()
+    expect(sessions).to_have_count(1)
+
+    phone.reload()
+    expect_sign_in_page(phone)
+    laptop.reload()
+    expect(sessions).to_have_count(1)
+
+
+def test_expired_session_sends_the_user_to_sign_in_with_a_message(
+    ui_server: Callable[..., UiServer], new_context: Callable[..., BrowserContext]
+) -> None:
+    """When the refresh fails too, the page says the session expired and asks to sign in."""
+    server = ui_server(AUTHGATE_ACCESS_TTL="2")
+    context = new_context()
+    page = context.new_page()
+    create_account(page, server.url, "ivan@example.com")
+    expect_plans_page(page)
+    # The session ends server-side while this browser still holds its cookies.
+    refresh = next(c for c in context.cookies() if c["name"] == "refresh_token")
+    context.clear_cookies(name="refresh_token")
+    context.add_cookies([{**refresh, "value": "not-a-valid-refresh-token"}])
+    wait_for_access_cookie_to_expire(context)
+
+    add_plan(page, "Too late")
+    expect_sign_in_page(page)
+    expect(page.get_by_role("status")).to_have_text(
+        "Your session has expired. Please sign in again."
+    )
+
+
+def test_korean_when_the_browser_prefers_it(
+    ui_server: Callable[..., UiServer], new_context: Callable[..., BrowserContext]
+) -> None:
+    """With a Korean browser, labels and messages are Korean."""
+    server = ui_server()
+    page = new_context(locale="ko-KR").new_page()
+    page.goto(server.url)
+    expect(page.get_by_role("button", name="로그인")).to_be_visible()
+    page.get_by_role("link", name="가입하기").click()
+    expect(page.get_by_role("heading", name="계정 만들기")).to_be_visible()
+    page.get_by_label("이메일").fill("judy@example.com")
+    page.get_by_label("비밀번호").fill(PASSWORD)
+    page.get_by_role("button", name="계정 만들기").click()
+    expect(page.get_by_role("heading", name="계획")).to_be_visible()
+    page.get_by_label("새 계획").fill("한국어 계획 세우기")
+    page.get_by_role("button", name="계획 추가").click()
+    expect(plan_item(page, "한국어 계획 세우기")).to_be_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "plans-ko.png"), full_page=True)
+
+    page.get_by_role("button", name="로그아웃", exact=True).click()
+    page.get_by_label("이메일").fill("judy@example.com")
+    page.get_by_label("비밀번호").fill("wrong password!")
+    page.get_by_role("button", name="로그인").click()
+    expect(page.get_by_role("alert")).to_have_text("이메일 또는 비밀번호가 틀렸습니다.")

@@ -1,0 +1,40 @@
+import { useState } from 'react';
+import { checkNewAccount, describeError } from '../messages.js';
+import Credentials from './Credentials.jsx';
+import { signIn } from './SignIn.jsx';
+
+export default function Register({ api, t, onSignedIn }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState(null);
+
+  async function submit(email, password) {
+    const problem = checkNewAccount(email, password, t);
+    setError(problem);
+    if (problem) return;
+    setBusy(true);
+    try {
+      await api.post('/auth/register', { email, password }, { isSignIn: true });
+      onSignedIn(await signIn(api, email, password));
+    } catch (failure) {
+      setError(describeError(failure, t));
+      setBusy(false);
+    }
+  }
+
+  return (
+    <main className="card">
+      <h1>{t.createAccountHeading}</h1>
+      <Credentials
+        t={t}
+        submitLabel={t.createAccount}
+        newPassword
+        busy={busy}
+        error={error}
+        onSubmit={submit}
+      />
+      <p className="switch">
+        {t.haveAccount} <a href="#/signin">{t.toSignIn}</a>
+      </p>
+    </main>
+  );
+}
