@@ -318,9 +318,7 @@ def test_clear_messages_for_validation_and_a_taken_email(
     page.get_by_label("Email").fill("CAROL@example.com")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
-    expect(page.get_by_role("alert")).to_contain_text(
-        "An account with this email already exists."
-    )
+    expect(page.get_by_role("alert")).to_contain_text("An account with this email already exists.")
 
 
 def test_expired_access_token_is_refreshed_without_the_user_noticing(
@@ -406,7 +404,7 @@ def test_two_tabs_refreshing_at_once_stay_signed_in(
 def test_sign_out_everywhere_signs_out_another_browser(
     ui_server: Callable[..., UiServer], new_context: Callable[..., BrowserContext]
 ) -> None:
-    """"Sign out everywhere" in one browser ends the session of another."""
+    """Signing out everywhere in one browser ends the session of another."""
     server = ui_server()
     laptop, phone = new_context().new_page(), new_context().new_page()
     create_account(laptop, server.url, "grace@example.com")

@@ -6,7 +6,6 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from starlette.responses import Response
-from starlette.staticfiles import StaticFiles
 
 from authgate.core.settings import Settings
 from authgate.web.errors import install_error_handlers
@@ -14,6 +13,7 @@ from authgate.web.gate import AuthGate
 from authgate.web.middleware import BodyLimit
 from authgate.web.routes._io import json_response
 from authgate.web.routes.plans import plans_router
+from authgate.web.ui import UiFiles
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -42,6 +42,6 @@ def create_app(settings: Settings | None = None, *, gate: AuthGate | None = None
         return json_response({"status": "ok"})
 
     if (STATIC / "index.html").is_file():
-        app.mount("/", StaticFiles(directory=STATIC, html=True), name="ui")
+        app.mount("/", UiFiles(directory=STATIC, html=True), name="ui")
     app.add_middleware(BodyLimit, max_bytes=gate.settings.max_body_bytes)
     return app
