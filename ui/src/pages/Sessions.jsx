@@ -76,7 +76,7 @@ export default function Sessions({ api, t, language, onSignedOut }) {
         <p role="status">{t.loading}</p>
       ) : (
         <ul className="sessions" aria-label={t.sessions}>
-          {sessions.map((session) => {
+          {[...sessions].sort((a, b) => b.current - a.current).map((session) => {
             const agent = describeAgent(session.user_agent, t.unknownAgent);
             return (
               <li key={session.id} className={session.current ? 'current' : undefined}>
