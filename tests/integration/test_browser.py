@@ -1,7 +1,8 @@
 """The web UI in real headless Chromium against ``authgate serve`` (issue 5).
 
-Each test starts the server through the CLI on a free port with a fresh SQLite
-database, and drives the built UI (``src/authgate/web/static``, rebuilt from ``ui/``
+The server is started through the CLI on a free port with a fresh SQLite database
+(once per module and configuration; each test has its own accounts), and the tests
+drive the built UI (``src/authgate/web/static``, rebuilt from ``ui/``
 by ``scripts/test-deps.sh``) the way a person would: by labels and button names.
 Cookies keep their default ``Secure`` flag: Chromium treats ``http://localhost`` as
 a secure context, so nothing is relaxed for the tests.
@@ -44,7 +45,7 @@ STATIC_INDEX = REPO / "src" / "authgate" / "web" / "static" / "index.html"
 PASSWORD = "correct horse battery"
 
 try:
-    from playwright.sync_api import BrowserContext, Page, Playwright, expect, sync_playwright
+    from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 except ImportError:  # the dev extra installs it; without it the tests skip (fail in CI)
     sync_playwright = None
 
@@ -113,19 +114,23 @@ class UiServer:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
-@pytest.fixture
-def ui_server(tmp_path: Path) -> Iterator[Callable[..., UiServer]]:
-    """Start ``authgate serve`` (environment overrides as keywords); stopped after."""
+@pytest.fixture(scope="module")
+def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., UiServer]]:
+    """``authgate serve`` with the given environment overrides (keywords), started once
+    per module and environment, each on its own fresh SQLite file (tests use their
+    own accounts); stopped after the module."""
     if not STATIC_INDEX.is_file():
         pytest.fail("the built UI is missing: run `npm ci && npm run build` in ui/")
-    servers: list[UiServer] = []
+    servers: dict[tuple[tuple[str, str], ...], UiServer] = {}
 
     def start(**env: Any) -> UiServer:
-        servers.append(UiServer(tmp_path, **{k: str(v) for k, v in env.items()}))
-        return servers[-1]
+        key = tuple(sorted((k, str(v)) for k, v in env.items()))
+        if key not in servers:
+            servers[key] = UiServer(tmp_path_factory.mktemp("ui-server"), **dict(key))
+        return servers[key]
 
     yield start
-    for server in servers:
+    for server in servers.values():
         server.stop()
 
 
@@ -133,17 +138,18 @@ def ui_server(tmp_path: Path) -> Iterator[Callable[..., UiServer]]:
 
 
 @pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
+def browser() -> Iterator[Browser]:
     if sync_playwright is None or not Path(CHROMIUM).exists():
         service_missing("Chromium", f"{CHROMIUM} or the playwright package is missing")
     with sync_playwright() as driver:
-        yield driver
+        chromium = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture
-def new_context(playwright: Playwright) -> Iterator[Callable[..., BrowserContext]]:
+def new_context(browser: Browser) -> Iterator[Callable[..., BrowserContext]]:
     """Fresh browser contexts (each its own cookie jar, like a separate browser)."""
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     contexts: list[BrowserContext] = []
 
     def make(locale: str = "en-US") -> BrowserContext:
@@ -155,7 +161,6 @@ def new_context(playwright: Playwright) -> Iterator[Callable[..., BrowserContext
     yield make
     for context in contexts:
         context.close()
-    browser.close()
 
 
 # -- helpers: what a person does -----------------------------------------------------
