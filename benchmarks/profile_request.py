@@ -1,0 +1,108 @@
+"""Profile one request path in-process: the ASGI app called directly, no network.
+
+    .venv/bin/python benchmarks/profile_request.py [protected|reject] [-n 5000]
+
+Prints cProfile's top functions by own time, and µs per request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import pstats
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from authgate.core.settings import Settings
+from authgate.web.app import create_app
+from authgate.web.gate import AuthGate
+
+SECRET = "benchmark-secret-0123456789abcdefghij"
+
+
+async def prepare(directory: Path) -> tuple[Any, AuthGate, str]:
+    settings = Settings(
+        secret=SECRET, database_url=f"sqlite+aiosqlite:///{directory / 'p.db'}"
+    )
+    gate = AuthGate(settings)
+    app = create_app(gate=gate)
+    return app, gate, ""
+
+
+def scope_for(path: str, token: str) -> dict[str, Any]:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"bench"), (b"authorization", f"Bearer {token}".encode())],
+        "client": ("127.0.0.1", 5000),
+        "server": ("127.0.0.1", 8000),
+    }
+
+
+arguments_callers = ""
+
+
+async def run(kind: str, n: int) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        app, gate, _ = await prepare(Path(directory))
+        async with gate.lifespan(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://b") as client:
+                creds = {"email": "p@example.com", "password": "profile password"}
+                await client.post("/auth/register", json=creds)
+                token = (await client.post("/auth/login", json=creds)).json()["access_token"]
+                for i in range(5):
+                    await client.post(
+                        "/plans", json={"title": f"plan {i}"},
+                        headers={"Authorization": f"Bearer {token}"},
+                    )
+            if kind == "reject":
+                token = token[:-4] + "AAAA"
+            scope = scope_for("/plans", token)
+            statuses: list[int] = []
+
+            async def receive() -> dict[str, Any]:
+                return {"type": "http.request", "body": b"", "more_body": False}
+
+            async def send(message: dict[str, Any]) -> None:
+                if message["type"] == "http.response.start":
+                    statuses.append(message["status"])
+
+            for _ in range(200):
+                await app(dict(scope), receive, send)
+                await asyncio.sleep(0)
+            profiler = cProfile.Profile()
+            start = time.perf_counter()
+            profiler.enable()
+            for _ in range(n):
+                await app(dict(scope), receive, send)
+                await asyncio.sleep(0)  # let background tasks run, as a server's loop does
+            profiler.disable()
+            elapsed = time.perf_counter() - start
+            print(f"{kind}: status {statuses[-1]}, {elapsed / n * 1e6:.0f} µs/request (profiled)")
+            stats = pstats.Stats(profiler).sort_stats("tottime")
+            stats.print_stats(25)
+            if arguments_callers:
+                stats.print_callers(arguments_callers)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("kind", nargs="?", default="protected", choices=["protected", "reject"])
+    parser.add_argument("-n", type=int, default=5000)
+    parser.add_argument("--callers", default="", help="also show who calls this function")
+    arguments = parser.parse_args()
+    arguments_callers = arguments.callers
+    asyncio.run(run(arguments.kind, arguments.n))
