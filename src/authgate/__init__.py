@@ -31,6 +31,7 @@ from authgate.core.models import Principal
 from authgate.core.settings import Settings, load_settings
 
 if TYPE_CHECKING:
+    from authgate.verify import JWKSVerifier
     from authgate.web.app import create_app
     from authgate.web.gate import AuthGate
 
@@ -44,6 +45,7 @@ __all__ = [
     "CsrfFailed",
     "EmailTaken",
     "InvalidCredentials",
+    "JWKSVerifier",
     "NotFound",
     "Principal",
     "RefreshInvalid",
@@ -65,6 +67,7 @@ __all__ = [
 _LAZY = {
     "AuthGate": "authgate.web.gate",
     "create_app": "authgate.web.app",
+    "JWKSVerifier": "authgate.verify",
 }
 
 

@@ -1,17 +1,23 @@
 """Signing keys: the HS256 secret (generated once if not configured) and the key ring.
 
 A :class:`KeyRing` holds the one key that signs and every key that may verify,
-by ``kid``. Under HS256 there is one secret and no ``kid``.
+by ``kid``. Under HS256 there is one secret and no ``kid``. A ring loaded from a
+key directory (EdDSA, ES256, RS256: :mod:`authgate.core.keystore`) carries that
+directory as its ``source``, which the token issuer consults to pick up rotations.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import logging
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from authgate.core.errors import ConfigurationError
 from authgate.core.settings import MIN_SECRET_BYTES, Settings
@@ -20,40 +26,79 @@ log = logging.getLogger("authgate")
 
 SECRET_FILE = "authgate.secret"
 
+#: RFC 7638 §3.2: the members of each key type that its thumbprint covers.
+_THUMBPRINT_MEMBERS = {
+    "EC": ("crv", "kty", "x", "y"),
+    "RSA": ("e", "kty", "n"),
+    "OKP": ("crv", "kty", "x"),
+}
+
 
 @dataclass(frozen=True, slots=True)
 class SigningKey:
-    """A key that signs: its algorithm, its ``kid`` (None under HS256), the key."""
+    """One JWS key: its algorithm, its ``kid`` (None under HS256) and the key itself
+    (the shared secret, a private key that signs or a public key that verifies)."""
 
     algorithm: str
     kid: str | None
     key: Any = field(repr=False)
 
 
-@dataclass(slots=True)
-class KeyRing:
-    """The signing key plus every key accepted for verification, by ``kid``."""
+class KeySource(Protocol):
+    """Where a newer ring comes from (a key directory that may be rotated)."""
 
-    signing: SigningKey
-    verifying: dict[str | None, Any] = field(default_factory=dict, repr=False)
-    public_jwks: list[dict[str, Any]] = field(default_factory=list)
+    def ring(self, now: float, *, unknown_kid: bool = False) -> KeyRing:
+        """The ring in force at ``now``; ``unknown_kid`` asks for an early re-check."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRing:
+    """The signing key plus every key accepted for verification, by ``kid``.
+
+    A ring is a value: rotation produces a new ring (from ``source``).
+    """
+
+    signing: SigningKey | None
+    verifying: Mapping[str | None, SigningKey] = field(default_factory=dict, repr=False)
+    public_jwks: tuple[dict[str, Any], ...] = ()
+    source: KeySource | None = field(default=None, repr=False, compare=False)
 
     @property
     def algorithm(self) -> str:
+        """The algorithm new tokens are signed with."""
+        if self.signing is None:
+            raise ValueError("this key ring only verifies")
         return self.signing.algorithm
 
-    def key_for(self, kid: str | None) -> Any | None:
+    def key_for(self, kid: str | None) -> SigningKey | None:
         """The verification key for ``kid``, or None if this ring does not hold it."""
         return self.verifying.get(kid)
 
     def jwks(self) -> dict[str, list[dict[str, Any]]]:
         """The public JWK Set (RFC 7517 §5); empty under HS256."""
-        return {"keys": list(self.public_jwks)}
+        return {"keys": [dict(jwk) for jwk in self.public_jwks]}
 
     @classmethod
     def hmac(cls, secret: bytes) -> KeyRing:
         """A ring for HS256 with one shared secret."""
-        return cls(SigningKey("HS256", None, secret), {None: secret})
+        key = SigningKey("HS256", None, secret)
+        return cls(key, {None: key})
+
+
+def jwk_thumbprint(jwk: Mapping[str, Any]) -> str:
+    """The RFC 7638 thumbprint of a public JWK: SHA-256, base64url without padding.
+
+    Raises:
+        ValueError: the key type is not EC, RSA or OKP, or a member is missing.
+    """
+    members = _THUMBPRINT_MEMBERS.get(str(jwk.get("kty")))
+    if members is None or any(not isinstance(jwk.get(name), str) for name in members):
+        raise ValueError("not a public EC, RSA or OKP JWK")
+    # §3.3: members in lexicographic order, no whitespace, UTF-8.
+    canonical = json.dumps({name: jwk[name] for name in members}, separators=(",", ":"))
+    digest = hashlib.sha256(canonical.encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 def _write_private(path: Path, data: bytes) -> None:
@@ -97,8 +142,12 @@ def load_or_create_secret(settings: Settings) -> bytes:
     return secret
 
 
-def load_key_ring(settings: Settings) -> KeyRing:
+def load_key_ring(settings: Settings, *, create: bool = True) -> KeyRing:
     """Build the key ring the settings call for.
+
+    Args:
+        settings: the configuration.
+        create: generate a missing asymmetric key (first start); False only reads.
 
     Raises:
         ConfigurationError: a secret or key cannot be loaded.
@@ -107,4 +156,4 @@ def load_key_ring(settings: Settings) -> KeyRing:
         return KeyRing.hmac(load_or_create_secret(settings))
     from authgate.core.keystore import load_asymmetric_ring
 
-    return load_asymmetric_ring(settings)
+    return load_asymmetric_ring(settings, create=create)

@@ -24,6 +24,9 @@ from authgate.web.schemas import (
 if TYPE_CHECKING:
     from authgate.web.gate import AuthGate
 
+#: How long verifiers may cache the JWKS (RFC 9111 §5.2.2.1); they refetch sooner
+#: when a token names a kid they do not have.
+JWKS_MAX_AGE = 300
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -191,8 +194,7 @@ def auth_router(gate: "AuthGate") -> APIRouter:
 
     @router.get("/.well-known/jwks.json", tags=["keys"])
     async def jwks() -> Response:
-        return json_response(
-            gate.service.tokens.keys.jwks(), headers={"Cache-Control": "public, max-age=300"}
-        )
+        keys = gate.service.tokens.jwks(gate.service.clock())
+        return json_response(keys, headers={"Cache-Control": f"public, max-age={JWKS_MAX_AGE}"})
 
     return router
