@@ -13,14 +13,19 @@ import json
 import logging
 import logging.config
 import sys
+import time
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
-from typing import Annotated, Any, NoReturn, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 
 from authgate.core.errors import AuthError, ConfigurationError
-from authgate.core.settings import Settings, load_settings
+from authgate.core.settings import Settings, load_settings, parse_duration
+
+if TYPE_CHECKING:
+    from authgate.core.keystore import KeyDirectory
 
 T = TypeVar("T")
 
@@ -33,9 +38,11 @@ app = typer.Typer(
 user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 token_app = typer.Typer(help="Inspect tokens.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+keys_app = typer.Typer(help="Asymmetric signing keys (EdDSA, ES256, RS256).", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
 
 EXIT_ERROR = 1
 EXIT_CONFIG = 2
@@ -218,6 +225,54 @@ def user_disable(email: str) -> None:
     typer.echo(f"disabled {user.email}; every session and token of theirs is revoked")
 
 
+@user_app.command("import")
+def user_import(
+    file: Path,
+    file_format: Annotated[
+        str, typer.Option("--format", help="jsonl, csv, or auto (by extension, then content).")
+    ] = "auto",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check the rows only.")] = False,
+) -> None:
+    """Bring users over: JSON lines or CSV of email and bcrypt hash.
+
+    Bad rows are reported by line and skipped (exit status 1); the good ones are
+    stored together or not at all. Users log in with their old passwords.
+    """
+    from authgate.core.errors import ValidationFailed
+    from authgate.core.user_import import import_users, parse_users
+
+    if file_format not in ("auto", "jsonl", "csv"):
+        fail("--format must be jsonl, csv or auto")
+    suffix = file.suffix.lower()
+    if file_format == "auto" and suffix in (".csv", ".jsonl", ".ndjson", ".json"):
+        file_format = "csv" if suffix == ".csv" else "jsonl"
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+        batch = parse_users(text, format=file_format)  # type: ignore[arg-type]
+    except OSError as exc:
+        fail(f"cannot read {file}: {exc.strerror}")
+    except UnicodeDecodeError:
+        fail(f"{file} is not UTF-8 text")
+    except ValidationFailed as exc:
+        fail(f"{file}: {exc.reason}")
+    problems = batch.problems
+    imported = len(batch.rows)
+    if not dry_run and batch.rows:
+
+        @with_runtime
+        async def store(service: Any) -> Any:
+            return await import_users(service.users, batch, now=service.clock())
+
+        result = run(store())
+        problems, imported = result.problems, result.imported
+    for problem in problems:
+        typer.echo(f"{file}: line {problem.line}: {problem.reason}; skipped", err=True)
+    verb = "would import" if dry_run else "imported"
+    typer.echo(f"{verb} {imported} users; skipped {len(problems)} rows")
+    if problems:
+        raise typer.Exit(EXIT_ERROR)
+
+
 # -- tokens --------------------------------------------------------------------
 
 
@@ -229,41 +284,162 @@ def _when(epoch: object) -> str:
     return f"{moment:%Y-%m-%d %H:%M:%S} UTC ({local:%Y-%m-%d %H:%M:%S %Z} local)"
 
 
+def _span(seconds: float) -> str:
+    """``3 d 4 h``, ``14 min 59 s``, ``12 s``: the two largest units."""
+    left, parts = int(abs(seconds)), list[str]()
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60), ("s", 1)):
+        if left >= size or (unit == "s" and not parts):
+            parts.append(f"{left // size} {unit}")
+            left %= size
+    return " ".join(parts[:2])
+
+
 @token_app.command("decode")
 def token_decode(token: str) -> None:
-    """Show a token's header and claims, and whether it verifies here."""
+    """Show a token's header, claims and times, and whether it verifies here."""
     from authgate.core.errors import TokenError
     from authgate.core.keys import load_key_ring
-    from authgate.core.tokens import AccessTokens
+    from authgate.core.tokens import AccessTokens, UnknownKid, decode_unverified
 
     settings = settings_or_exit()
     try:
-        tokens = AccessTokens(
-            load_key_ring(settings),
-            ttl=settings.access_ttl_seconds,
-            issuer=settings.issuer,
-            audience=settings.audience,
-            leeway=settings.leeway,
-        )
-        header, claims = tokens.decode_unverified(token)
-    except (ConfigurationError, AuthError) as exc:
-        fail(str(exc) if isinstance(exc, ConfigurationError) else f"not a JWT: {exc.reason}")
+        header, claims = decode_unverified(token.strip())
+    except AuthError as exc:
+        fail(f"not a JWT: {exc.reason}")
     typer.echo("header: " + json.dumps(header, indent=2, sort_keys=True))
     typer.echo("claims: " + json.dumps(claims, indent=2, sort_keys=True, default=str))
-    now = datetime.now(UTC).timestamp()
+    now = time.time()
     for name in ("iat", "nbf", "exp"):
         if name in claims:
             typer.echo(f"{name}: {_when(claims[name])}")
     exp = claims.get("exp")
     if isinstance(exp, int | float) and not isinstance(exp, bool):
         left = exp - now
-        typer.echo(f"time left: {int(left)} s" if left > 0 else f"expired {int(-left)} s ago")
+        typer.echo(f"time left: {_span(left)}" if left > 0 else f"expired {_span(left)} ago")
     try:
-        tokens.verify(token, now)
-    except TokenError as exc:
-        typer.echo(f"verifies here: no ({exc.code}: {exc.reason})")
+        ring = load_key_ring(settings, create=False)
+    except ConfigurationError as exc:
+        typer.echo(f"verifies here: cannot tell ({exc})")
         raise typer.Exit(EXIT_ERROR) from None
-    typer.echo("verifies here: yes")
+    tokens = AccessTokens(
+        ring,
+        ttl=settings.access_ttl_seconds,
+        issuer=settings.issuer,
+        audience=settings.audience,
+        leeway=settings.leeway,
+    )
+    try:
+        tokens.verify(token.strip(), now)
+    except TokenError as exc:
+        reason = exc.reason
+        if isinstance(exc, UnknownKid):
+            held = ", ".join(str(kid) for kid in tokens.keys.verifying) or "none"
+            reason = f"kid {header.get('kid')} is not among this server's keys ({held})"
+        elif reason == "algorithm not allowed":
+            reason = f"alg {header.get('alg')!r} is not AUTHGATE_ALGORITHM={settings.algorithm}"
+        typer.echo(f"verifies here: no ({exc.code}: {reason})")
+        raise typer.Exit(EXIT_ERROR) from None
+    typer.echo("verifies here: yes (signature, algorithm, claims, times; not revocation)")
+
+
+# -- keys ----------------------------------------------------------------------
+
+
+def _key_directory(settings: Settings) -> tuple[KeyDirectory, int]:
+    from authgate.core.keystore import KeyDirectory, keys_path
+
+    if settings.algorithm == "HS256":
+        fail(
+            "AUTHGATE_ALGORITHM is HS256: tokens are signed with the shared secret and there "
+            "are no keys; set AUTHGATE_ALGORITHM to EdDSA, ES256 or RS256",
+            EXIT_CONFIG,
+        )
+    return KeyDirectory(keys_path(settings)), settings.access_ttl_seconds + settings.leeway
+
+
+@keys_app.command("generate")
+def keys_generate() -> None:
+    """Create the signing key for AUTHGATE_ALGORITHM (a first start does it too)."""
+    from authgate.core.keystore import KeyExists
+
+    settings = settings_or_exit()
+    directory, window = _key_directory(settings)
+    try:
+        record = directory.add_key(
+            settings.algorithm, time.time(), window=window, replace_current=False
+        )
+    except KeyExists as exc:
+        fail(
+            f"{directory.path} has an {settings.algorithm} signing key already ({exc}); "
+            "`authgate keys rotate` replaces it"
+        )
+    except ConfigurationError as exc:
+        fail(str(exc), EXIT_CONFIG)
+    typer.echo(f"generated {record.algorithm} key {record.kid} in {directory.path}")
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    activate_in: Annotated[
+        str,
+        typer.Option(
+            help="Publish the new key now but sign with it only after this long (30s, 5m), "
+            "so that services caching the JWKS have it before any token uses it."
+        ),
+    ] = "0",
+) -> None:
+    """Make a new signing key; the old one stays published until its last token expired."""
+    settings = settings_or_exit()
+    directory, window = _key_directory(settings)
+    try:
+        delay = parse_duration(activate_in)
+        before = directory.records()
+        record = directory.add_key(
+            settings.algorithm, time.time(), window=window, activate_in=delay, replace_current=True
+        )
+    except ValueError as exc:
+        fail(f"--activate-in: {exc}")
+    except ConfigurationError as exc:
+        fail(str(exc), EXIT_CONFIG)
+    typer.echo(f"new {record.algorithm} key {record.kid} signs from {_when(record.signs_from)}")
+    for old in before:
+        if old.algorithm == settings.algorithm and old.retired_at is None:
+            until = _when(record.signs_from + window)
+            typer.echo(
+                f"old key {old.kid} stays published and accepted until {until}, "
+                "when the last token it signed has expired"
+            )
+
+
+@keys_app.command("list")
+def keys_list(as_json: Annotated[bool, typer.Option("--json", help="JSON lines.")] = False) -> None:
+    """List the keys of the key directory and what each does now."""
+    from authgate.core.keystore import key_states
+
+    settings = settings_or_exit()
+    directory, window = _key_directory(settings)
+    try:
+        records = directory.records()
+    except ConfigurationError as exc:
+        fail(str(exc), EXIT_CONFIG)
+    if not records and not as_json:
+        typer.echo(f"no keys in {directory.path} (the server makes one at its first start)")
+    now = time.time()
+    for record, state, moment in key_states(
+        records, now=now, window=window, algorithm=settings.algorithm
+    ):
+        if as_json:
+            item = {"kid": record.kid, "alg": record.algorithm, "state": state, "until": moment}
+            typer.echo(json.dumps({**item, "created_at": record.created_at}))
+            continue
+        detail = {
+            "next": "signs from",
+            "retired": "published until",
+            "dropped": "unpublished since",
+        }.get(state)
+        when = f" ({detail} {_when(moment)})" if detail and moment is not None else ""
+        created = datetime.fromtimestamp(record.created_at, UTC)
+        typer.echo(f"{record.kid}  {record.algorithm:<5}  {created:%Y-%m-%d %H:%M}  {state}{when}")
 
 
 # -- database ------------------------------------------------------------------

@@ -109,15 +109,18 @@ def _write_private(path: Path, data: bytes) -> None:
         handle.write(data)
 
 
-def load_or_create_secret(settings: Settings) -> bytes:
+def load_or_create_secret(settings: Settings, *, create: bool = True) -> bytes:
     """The HS256 secret: ``AUTHGATE_SECRET``, else a generated one kept in a 0600 file.
 
     Raises:
-        ConfigurationError: the stored secret is unreadable or too short.
+        ConfigurationError: the stored secret is unreadable or too short (or
+            missing, and ``create`` is False).
     """
     if settings.secret is not None:
         return settings.secret.get_secret_value().encode()
     path = settings.state_dir / SECRET_FILE
+    if not create and not path.exists():
+        raise ConfigurationError(f"AUTHGATE_SECRET: not set, and no generated secret in {path}")
     try:
         if not path.exists():
             try:
@@ -147,13 +150,13 @@ def load_key_ring(settings: Settings, *, create: bool = True) -> KeyRing:
 
     Args:
         settings: the configuration.
-        create: generate a missing asymmetric key (first start); False only reads.
+        create: generate a missing secret or key (first start); False only reads.
 
     Raises:
         ConfigurationError: a secret or key cannot be loaded.
     """
     if settings.algorithm == "HS256":
-        return KeyRing.hmac(load_or_create_secret(settings))
+        return KeyRing.hmac(load_or_create_secret(settings, create=create))
     from authgate.core.keystore import load_asymmetric_ring
 
     return load_asymmetric_ring(settings, create=create)

@@ -308,6 +308,33 @@ def signing_record(records: list[KeyRecord], now: float) -> KeyRecord | None:
     return min(ordered, key=lambda item: (item[1].signs_from, item[0]))[1]
 
 
+def key_states(
+    records: list[KeyRecord], *, now: float, window: int, algorithm: str
+) -> list[tuple[KeyRecord, str, int | None]]:
+    """Each key with its state at ``now`` and the moment that state is about.
+
+    States: ``signing``; ``next`` (signs from the moment); ``retired`` (published
+    until the moment); ``dropped`` (unpublished since the moment); ``unused`` (of
+    another algorithm than ``algorithm``).
+    """
+    mine = [r for r in records if r.algorithm == algorithm]
+    signing = signing_record([r for r in mine if r.is_published(now, window)], now)
+    states: list[tuple[KeyRecord, str, int | None]] = []
+    for record in records:
+        drops = record.drops_at(window)
+        if record.algorithm != algorithm:
+            states.append((record, "unused", None))
+        elif record is signing:
+            states.append((record, "signing", None))
+        elif record.signs_from > now:
+            states.append((record, "next", record.signs_from))
+        elif drops is not None and now >= drops:
+            states.append((record, "dropped", drops))
+        else:
+            states.append((record, "retired", drops))
+    return states
+
+
 class DirectoryKeys:
     """The ring in force, kept in step with a key directory (a ``KeySource``)."""
 

@@ -31,6 +31,13 @@ class MemoryUsers:
         self._keys[email_key] = user.id
         self._by_id[user.id] = user
 
+    async def add_many(self, new: Sequence[tuple[User, str]]) -> set[str]:
+        taken = {key for _, key in new if key in self._keys}
+        for user, key in new:
+            if key not in taken:
+                await self.add(user, key)
+        return taken
+
     async def by_email(self, email_key: str) -> User | None:
         user_id = self._keys.get(email_key)
         return None if user_id is None else self._by_id[user_id]

@@ -14,6 +14,9 @@ from authgate.core.models import User
 from authgate.storage.sql.database import Database
 from authgate.storage.sql.tables import as_utc, users
 
+#: Email keys looked up per query (well under every database's parameter limit).
+_IN_CHUNK = 500
+
 _COLUMNS = (
     users.c.id,
     users.c.email,
@@ -55,6 +58,35 @@ class SqlUsers:
         except IntegrityError:
             # The unique index on email_key decides races: one insert wins.
             raise EmailTaken() from None
+
+    async def add_many(self, new: Sequence[tuple[User, str]]) -> set[str]:
+        keys = [key for _, key in new]
+        try:
+            async with self.db.begin() as conn:
+                taken: set[str] = set()
+                for start in range(0, len(keys), _IN_CHUNK):
+                    query = select(users.c.email_key).where(
+                        users.c.email_key.in_(keys[start : start + _IN_CHUNK])
+                    )
+                    taken.update((await conn.execute(query)).scalars())
+                rows = [
+                    {
+                        "id": user.id,
+                        "email": user.email,
+                        "email_key": key,
+                        "password_hash": user.password_hash,
+                        "created_at": user.created_at,
+                        "disabled_at": user.disabled_at,
+                    }
+                    for user, key in new
+                    if key not in taken
+                ]
+                if rows:
+                    await conn.execute(insert(users), rows)
+        except IntegrityError:
+            # Registered between the check and the insert: the transaction is rolled back.
+            raise EmailTaken("an email was registered during the import") from None
+        return taken
 
     async def by_email(self, email_key: str) -> User | None:
         return await self._one(f"{_SELECT} WHERE email_key = :key", {"key": email_key})
