@@ -279,8 +279,11 @@ def user_import(
 def _when(epoch: object) -> str:
     if not isinstance(epoch, int | float) or isinstance(epoch, bool):
         return f"{epoch!r} (not a NumericDate)"
-    moment = datetime.fromtimestamp(epoch, UTC)
-    local = moment.astimezone()
+    try:
+        moment = datetime.fromtimestamp(epoch, UTC)
+        local = moment.astimezone()
+    except (OverflowError, ValueError, OSError):
+        return f"{epoch} (out of the calendar's range)"
     return f"{moment:%Y-%m-%d %H:%M:%S} UTC ({local:%Y-%m-%d %H:%M:%S %Z} local)"
 
 
