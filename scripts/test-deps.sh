@@ -14,6 +14,12 @@ need() { # need <command-or-path> <debian package>
 # the web UI's browser tests: Debian's Chromium, and CJK fonts for Korean screenshots
 need /usr/bin/chromium chromium
 need /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc fonts-noto-cjk
+# keys and interop (issue 4): the Node and Go examples, bcrypt hashes from bcryptjs and Go
+need node nodejs
+need npm npm
+need go golang-go
+need /usr/share/gocode/src/github.com/golang-jwt/jwt golang-github-golang-jwt-jwt-dev
+need /usr/share/gocode/src/golang.org/x/crypto/bcrypt golang-golang-x-crypto-dev
 
 if [ ${#apt_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -34,5 +40,13 @@ if command -v npm >/dev/null 2>&1; then
     || echo "warning: the web UI did not build; its tests fail under CI"
 else
   echo "note: npm not found: the committed web UI build is used, its unit tests skip"
+fi
+
+# the Node example's locked npm packages (again only when package-lock.json changed)
+example=examples/node-express
+if command -v npm >/dev/null 2>&1 && { [ ! -f "$example/node_modules/.package-lock.json" ] \
+    || [ "$example/package-lock.json" -nt "$example/node_modules/.package-lock.json" ]; }; then
+  (cd "$example" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
+    || echo "warning: npm ci failed in $example; its tests will skip (or fail under CI)"
 fi
 exit 0
