@@ -15,6 +15,7 @@ def test_exported_members() -> None:
         "CsrfFailed",
         "EmailTaken",
         "InvalidCredentials",
+        "JWKSVerifier",
         "NotFound",
         "Principal",
         "RefreshInvalid",
