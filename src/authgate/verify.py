@@ -3,7 +3,7 @@
 ::
 
     verifier = JWKSVerifier("https://auth.example.com/.well-known/jwks.json", audience="reports")
-    verifier.install(app)  # 401s answered as authgate answers them
+    app = FastAPI(lifespan=verifier.lifespan)  # or verifier.install(app)
     async def reports(user: Principal = Depends(verifier.current_user)): ...
 
 The key set is fetched on first use and cached for the ``max-age`` the server
@@ -20,16 +20,17 @@ keep access tokens short-lived.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import re
-from collections.abc import Iterable
-from typing import Any, cast
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request
 
-from authgate.core.errors import AuthError, ServiceUnavailable, TokenInvalid, TokenMissing
+from authgate.core.errors import ServiceUnavailable, TokenInvalid, TokenMissing
 from authgate.core.keys import KeyRing, SigningKey
 from authgate.core.models import Principal
 from authgate.core.ports import Clock, system_clock
@@ -132,7 +133,7 @@ class JWKSVerifier:
 
         Raises:
             TokenMissing, TokenExpired, TokenInvalid, ServiceUnavailable (answered
-            as the server answers them once :meth:`install` is done).
+            as the server answers them, with :meth:`lifespan` or :meth:`install`).
         """
         from authgate.web.deps import MAX_TOKEN_CHARS, bearer_token
 
@@ -148,13 +149,23 @@ class JWKSVerifier:
 
     def install(self, app: FastAPI) -> None:
         """Answer authgate's errors in ``app`` as the server does: status,
-        ``{"detail", "code"}``, ``WWW-Authenticate``, the caller's language."""
-        from authgate.web.errors import auth_error_response
+        ``{"detail", "code"}``, ``WWW-Authenticate``, the caller's language. Other
+        errors keep the app's own format."""
+        from authgate.web.errors import ensure_auth_errors_handled
 
-        async def handler(request: Request, exc: Exception) -> Any:
-            return auth_error_response(request, cast(AuthError, exc))
+        ensure_auth_errors_handled(app)
 
-        app.add_exception_handler(AuthError, handler)
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: Any = None) -> AsyncIterator[None]:
+        """A FastAPI lifespan: :meth:`install`, and a first fetch of the keys (an
+        auth server that is not up yet is only logged: requests fetch again)."""
+        if isinstance(app, FastAPI):
+            self.install(app)
+        try:
+            await self.refresh()
+        except ServiceUnavailable as exc:
+            log.warning("%s; will fetch again on the first request", exc.reason)
+        yield
 
     async def _fetch(self, now: float, *, reason: str, force: bool = False) -> bool:
         """Fetch the key set, at most once per ``refetch_interval`` (once a second

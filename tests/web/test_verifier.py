@@ -273,3 +273,35 @@ def test_hmac_algorithms_cannot_be_configured() -> None:
     """A JWKS verifier verifies with public keys only."""
     with pytest.raises(ValueError, match="algorithms"):
         JWKSVerifier(JWKS_URL, algorithms=["HS256"])
+
+
+async def test_the_lifespan_installs_the_answers_and_fetches_the_keys_early(setup: Any) -> None:
+    """``FastAPI(lifespan=verifier.lifespan)``: 401s in the contract's shape, keys at start."""
+    s = await setup()
+    token = (await signed_up(s.auth))["access_token"]
+    verifier = JWKSVerifier(JWKS_URL, client=s.auth)
+    service = FastAPI(lifespan=verifier.lifespan)
+
+    @service.get("/reports")
+    async def reports(user: Principal = Depends(verifier.current_user)) -> dict[str, str]:
+        return {"email": user.email}
+
+    async with verifier.lifespan(service):
+        assert len(verifier.keys.verifying) == 1
+        transport = httpx.ASGITransport(app=service)
+        async with httpx.AsyncClient(transport=transport, base_url="https://r.test") as client:
+            missing = await client.get("/reports")
+            assert missing.status_code == 401
+            assert missing.json() == {"detail": "No token", "code": "token_missing"}
+            assert missing.headers["www-authenticate"] == "Bearer"
+            ok = await client.get("/reports", headers=bearer(token))
+            assert ok.json() == {"email": "alice@example.com"}
+
+
+async def test_the_lifespan_starts_even_if_the_auth_server_is_down(setup: Any) -> None:
+    """A service may start before the auth server; its requests fetch the keys later."""
+    s = await setup()
+    s.fetches.down = True
+    verifier = JWKSVerifier(JWKS_URL, client=s.auth)
+    async with verifier.lifespan(FastAPI()):
+        assert len(verifier.keys.verifying) == 0
