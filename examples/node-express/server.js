@@ -76,4 +76,13 @@ app.post('/plans', authenticate, (req, res) => {
   res.status(201).json(plan);
 });
 
+// Anything else (the JWKS unreachable, a body that is not JSON) keeps authgate's shape.
+app.use((err, req, res, next) => {
+  const status = err.status ?? err.statusCode ?? 503;
+  if (status >= 500) console.error(err);
+  res.status(status).json(status >= 500
+    ? { detail: 'The service is temporarily unavailable', code: 'service_unavailable' }
+    : { detail: 'The request is not valid', code: 'validation_error' });
+});
+
 app.listen(PORT, '127.0.0.1', () => console.log(`listening on http://127.0.0.1:${PORT}`));

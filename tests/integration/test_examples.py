@@ -1,7 +1,7 @@
 """The examples in other languages verify tokens of a live authgate, and refuse forgeries.
 
-For HS256 (shared secret: Node's jsonwebtoken, Go's golang-jwt) and ES256 (the
-JWKS URL: Node's jose, Go's golang-jwt), each example accepts a genuine token and
+For HS256 (shared secret: Node's jsonwebtoken, Go's golang-jwt) and ES256 and
+EdDSA (the JWKS URL: Node's jose, Go's golang-jwt), each example accepts a genuine token and
 refuses a tampered one, an expired one (genuinely signed), an ``alg: none`` one,
 and an HMAC keyed with the public key.
 """
@@ -89,7 +89,7 @@ def forgeries(server: AuthgateServer, algorithm: str, token: str) -> dict[str, t
     return made
 
 
-@pytest.fixture(scope="module", params=["HS256", "ES256"])
+@pytest.fixture(scope="module", params=["HS256", "ES256", "EdDSA"])
 def server(request: pytest.FixtureRequest, launcher: Launcher) -> AuthgateServer:
     return launcher.authgate(algorithm=request.param, issuer="https://auth.example")
 
