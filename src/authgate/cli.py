@@ -417,7 +417,7 @@ def keys_rotate(
 @keys_app.command("list")
 def keys_list(as_json: Annotated[bool, typer.Option("--json", help="JSON lines.")] = False) -> None:
     """List the keys of the key directory and what each does now."""
-    from authgate.core.keystore import key_states
+    from authgate.core.rotation import key_states
 
     settings = settings_or_exit()
     directory, window = _key_directory(settings)

@@ -15,14 +15,16 @@ import pytest
 from authgate.core.errors import ConfigurationError, TokenExpired, TokenInvalid
 from authgate.core.keys import jwk_thumbprint, load_key_ring
 from authgate.core.keystore import (
-    CHECK_INTERVAL,
     PRUNE_AFTER,
-    UNKNOWN_KID_INTERVAL,
-    DirectoryKeys,
     KeyDirectory,
     KeyExists,
-    key_states,
     load_asymmetric_ring,
+)
+from authgate.core.rotation import (
+    CHECK_INTERVAL,
+    UNKNOWN_KID_INTERVAL,
+    DirectoryKeys,
+    key_states,
 )
 from authgate.core.settings import Settings
 from authgate.core.tokens import AccessTokens, UnknownKid
@@ -302,9 +304,25 @@ def test_load_asymmetric_ring_uses_authgate_keys_dir_beside_the_database_by_defa
 def test_keystore_keeps_the_core_free_of_the_web_and_storage_stacks() -> None:
     """Importing the key directory loads no FastAPI, Starlette, SQLAlchemy or redis."""
     code = (
-        "import sys, authgate.core.keystore, authgate.core.user_import; "
+        "import sys, authgate.core.keystore, authgate.core.rotation, authgate.core.user_import; "
         "bad = [m for m in ('fastapi', 'starlette', 'sqlalchemy', 'redis', 'httpx') "
         "if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_directory_that_loses_its_keys_does_not_stop_signing(tmp_path: Path) -> None:
+    """An emptied manifest is logged; the process keeps the last ring instead of failing."""
+    clock = FakeClock(T0)
+    directory = KeyDirectory(tmp_path / "keys")
+    record = directory.add_key("ES256", clock(), window=WINDOW, replace_current=False)
+    tokens = AccessTokens(
+        DirectoryKeys(directory, "ES256", WINDOW).load(clock()), ttl=TTL, leeway=LEEWAY
+    )
+    (directory.path / "keys.json").write_text('{"format": 1, "keys": []}')
+    clock.advance(CHECK_INTERVAL)
+    token = issue(tokens, clock())
+    assert kid_of(token) == record.kid
+    assert tokens.verify(token, clock()).id == "u1"
+    assert [k["kid"] for k in tokens.jwks(clock())["keys"]] == [record.kid]

@@ -1,4 +1,4 @@
-"""The key directory: asymmetric signing keys on disk, their rotation, the ring in force.
+"""The key directory: asymmetric signing keys on disk, and their rotation.
 
 Layout of ``AUTHGATE_KEYS_DIR`` (default: ``authgate-keys/`` beside the database)::
 
@@ -10,15 +10,13 @@ Readers never lock. A key file is complete (written and fsynced) before the
 manifest names it, and the manifest is replaced atomically (temporary file, fsync,
 rename), so a process sees the old set or the new one, never half of one. One
 directory can therefore be shared by worker processes, the CLI, and instances on a
-shared volume; each notices a change by the manifest's stat (at most every
-:data:`CHECK_INTERVAL` seconds, sooner when a token names an unknown ``kid``).
+shared volume; each notices a change by the manifest's stat
+(:mod:`authgate.core.rotation` keeps the ring in force in step with the directory).
 
-A key's life: from its creation it is published (JWKS) and accepted; it signs from
-``signs_from`` until its successor's ``signs_from`` (its ``retired_at``); it stays
-published and accepted for one access-token lifetime plus the leeway after that,
-when the last token it signed has expired, and then drops out by itself.
-``rotate`` may delay the successor's ``signs_from`` (``activate_in``), so that every
-verifier that caches the JWKS has the new public key before a token needs it.
+A rotation adds a key and sets ``retired_at`` on the one it replaces (the life of a
+key that follows is :mod:`authgate.core.rotation`'s). It may delay the new key's
+``signs_from`` (``activate_in``), so that every verifier that caches the JWKS has
+the new public key before a token needs it.
 """
 
 from __future__ import annotations
@@ -27,7 +25,6 @@ import contextlib
 import fcntl
 import json
 import logging
-import math
 import os
 import re
 import secrets
@@ -51,12 +48,6 @@ log = logging.getLogger("authgate.keys")
 MANIFEST = "keys.json"
 LOCK = ".lock"
 DEFAULT_DIRNAME = "authgate-keys"
-#: Seconds between two looks at the manifest's stat (and at most this late a
-#: rotation made by another process is noticed).
-CHECK_INTERVAL = 2.0
-#: An unknown ``kid`` makes an early look, at most this often (forged kids cannot
-#: make a process re-read its directory more than that).
-UNKNOWN_KID_INTERVAL = 0.5
 #: Key files of keys that dropped out this long ago are deleted at the next write.
 PRUNE_AFTER = 7 * 86400
 RSA_BITS = 2048  # RFC 7518 §3.3: 2048 bits at least
@@ -296,138 +287,6 @@ class KeyDirectory:
         _write_atomic(self.manifest, data)
 
 
-def signing_record(records: list[KeyRecord], now: float) -> KeyRecord | None:
-    """The key that signs at ``now``: of those that have started, the latest (by
-    start, then by manifest order); before any has started, the first to start."""
-    if not records:
-        return None
-    ordered = list(enumerate(records))
-    started = [(i, r) for i, r in ordered if r.signs_from <= now]
-    if started:
-        return max(started, key=lambda item: (item[1].signs_from, item[0]))[1]
-    return min(ordered, key=lambda item: (item[1].signs_from, item[0]))[1]
-
-
-def key_states(
-    records: list[KeyRecord], *, now: float, window: int, algorithm: str
-) -> list[tuple[KeyRecord, str, int | None]]:
-    """Each key with its state at ``now`` and the moment that state is about.
-
-    States: ``signing``; ``next`` (signs from the moment); ``retired`` (published
-    until the moment); ``dropped`` (unpublished since the moment); ``unused`` (of
-    another algorithm than ``algorithm``).
-    """
-    mine = [r for r in records if r.algorithm == algorithm]
-    signing = signing_record([r for r in mine if r.is_published(now, window)], now)
-    states: list[tuple[KeyRecord, str, int | None]] = []
-    for record in records:
-        drops = record.drops_at(window)
-        if record.algorithm != algorithm:
-            states.append((record, "unused", None))
-        elif record is signing:
-            states.append((record, "signing", None))
-        elif record.signs_from > now:
-            states.append((record, "next", record.signs_from))
-        elif drops is not None and now >= drops:
-            states.append((record, "dropped", drops))
-        else:
-            states.append((record, "retired", drops))
-    return states
-
-
-class DirectoryKeys:
-    """The ring in force, kept in step with a key directory (a ``KeySource``)."""
-
-    def __init__(self, directory: KeyDirectory, algorithm: str, window: int) -> None:
-        self.directory = directory
-        self.algorithm = algorithm
-        self.window = window
-        self._records: list[KeyRecord] = []
-        self._keys: dict[str, tuple[SigningKey, SigningKey, dict[str, Any]]] = {}
-        self._stamp: tuple[int, int, int] | None = None
-        self._ring: KeyRing | None = None
-        self._valid = (math.inf, -math.inf)
-        self._checked_at = -math.inf
-        self._rechecked_at = -math.inf
-
-    def load(self, now: float) -> KeyRing:
-        """Read the directory; the ring in force at ``now``.
-
-        Raises:
-            ConfigurationError: no usable key for the algorithm, or a broken directory.
-        """
-        self._reread(now, strict=True)
-        ring = self.ring(now)
-        if ring.signing is None:
-            raise ConfigurationError(
-                f"AUTHGATE_KEYS_DIR: no {self.algorithm} key in {self.directory.path} "
-                "(run `authgate keys generate`)"
-            )
-        return ring
-
-    def ring(self, now: float, *, unknown_kid: bool = False) -> KeyRing:
-        if abs(now - self._checked_at) >= CHECK_INTERVAL or (
-            unknown_kid and abs(now - self._rechecked_at) >= UNKNOWN_KID_INTERVAL
-        ):
-            self._rechecked_at = self._checked_at = now
-            if self.directory.stamp() != self._stamp:
-                try:
-                    self._reread(now, strict=False)
-                except ConfigurationError as exc:  # keep the keys we have
-                    log.error("%s; still using the keys read before", exc)
-        if self._ring is None or not self._valid[0] <= now < self._valid[1]:
-            self._ring = self._build(now)
-        return self._ring
-
-    def _reread(self, now: float, *, strict: bool) -> None:
-        stamp = self.directory.stamp()
-        records = [r for r in self.directory.records() if r.algorithm == self.algorithm]
-        for record in records:
-            if record.kid in self._keys or not record.is_published(now, self.window):
-                continue
-            try:
-                private = self.directory.load_private(record)
-            except ConfigurationError as exc:
-                if strict:
-                    raise
-                log.error("%s; leaving that key out", exc)
-                continue
-            signing = SigningKey(record.algorithm, record.kid, private)
-            verifying = SigningKey(record.algorithm, record.kid, private.public_key())
-            self._keys[record.kid] = (signing, verifying, public_jwk(signing))
-        self._records = [r for r in records if r.kid in self._keys]
-        self._stamp = stamp
-        self._ring = None
-
-    def _build(self, now: float) -> KeyRing:
-        """The ring at ``now``, and the span of time over which it stays the same."""
-        published = [r for r in self._records if r.is_published(now, self.window)]
-        signing = signing_record(published, now)
-        if signing is None and self._ring is not None and self._ring.signing is not None:
-            # The directory lost every key (deleted, unreadable): rather than stop
-            # issuing tokens, keep the last ring and look again shortly.
-            log.error(
-                "no %s key left in %s; keeping the last one", self.algorithm, self.directory.path
-            )
-            self._valid = (now, now + CHECK_INTERVAL)
-            return self._ring
-        newest_first = published[::-1]
-        ordered = sorted(newest_first, key=lambda r: r is not signing)  # stable: signing, newest
-        moments = [r.signs_from for r in self._records] + [
-            d for r in self._records if (d := r.drops_at(self.window)) is not None
-        ]
-        self._valid = (
-            max((m for m in moments if m <= now), default=-math.inf),
-            min((m for m in moments if m > now), default=math.inf),
-        )
-        return KeyRing(
-            self._keys[signing.kid][0] if signing is not None else None,
-            {r.kid: self._keys[r.kid][1] for r in published},
-            tuple(self._keys[r.kid][2] for r in ordered),
-            source=self,
-        )
-
-
 def load_asymmetric_ring(settings: Settings, *, create: bool = True) -> KeyRing:
     """The ring of the key directory; on a first start, a new key (with a warning).
 
@@ -435,6 +294,8 @@ def load_asymmetric_ring(settings: Settings, *, create: bool = True) -> KeyRing:
         ConfigurationError: the directory cannot be used, or holds no key (and
             ``create`` is False).
     """
+    from authgate.core.rotation import DirectoryKeys
+
     directory = KeyDirectory(keys_path(settings))
     window = settings.access_ttl_seconds + settings.leeway
     now = time.time()
