@@ -1,14 +1,16 @@
 """Sign and verify microseconds per algorithm, with PyJWT, on this machine.
 
-    .venv/bin/python benchmarks/jwt_micro.py [--rounds 2000] [--repeat 5] [--json]
+    .venv/bin/python benchmarks/jwt_micro.py [--rounds 300] [--repeat 40] [--json]
 
-Each figure is the best of ``--repeat`` runs of ``--rounds`` operations on an
-authgate-shaped token (sub, email, iat, exp, jti, sid; ``kid`` in the header for
-the asymmetric algorithms), so it measures the library and the CPU, not the
-machine's noise. Two rows per algorithm: PyJWT's ``jwt.encode``/``jwt.decode``
-with a prepared key object, and authgate's own path (``AccessTokens.issue`` and
-a first ``verify`` with its strict checks; the per-token cache is cleared
-before each verify so every call checks the signature).
+Each figure is the best of ``--repeat`` short runs of ``--rounds`` operations on
+an authgate-shaped token (sub, email, iat, exp, jti, sid; ``kid`` in the header
+for the asymmetric algorithms): on a shared machine, the best of many short runs
+measures the library and the CPU rather than the neighbours.
+
+Two pairs of columns per algorithm: PyJWT's ``jwt.encode``/``jwt.decode`` with a
+prepared key object, and authgate's own path (``AccessTokens.issue`` and a
+``verify`` with its strict checks, its per-token cache cleared before each call so
+that every call checks the signature).
 """
 
 from __future__ import annotations
@@ -96,8 +98,8 @@ def measure(algorithm: str, rounds: int, repeat: int) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=2000)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=300)
+    parser.add_argument("--repeat", type=int, default=40)
     parser.add_argument("--json", action="store_true", help="one JSON object per algorithm")
     args = parser.parse_args()
     rows = [measure(algorithm, args.rounds, args.repeat) for algorithm in ALGORITHMS]
