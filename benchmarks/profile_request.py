@@ -26,9 +26,7 @@ SECRET = "benchmark-secret-0123456789abcdefghij"
 
 
 async def prepare(directory: Path) -> tuple[Any, AuthGate, str]:
-    settings = Settings(
-        secret=SECRET, database_url=f"sqlite+aiosqlite:///{directory / 'p.db'}"
-    )
+    settings = Settings(secret=SECRET, database_url=f"sqlite+aiosqlite:///{directory / 'p.db'}")
     gate = AuthGate(settings)
     app = create_app(gate=gate)
     return app, gate, ""
@@ -65,7 +63,8 @@ async def run(kind: str, n: int) -> None:
                 token = (await client.post("/auth/login", json=creds)).json()["access_token"]
                 for i in range(5):
                     await client.post(
-                        "/plans", json={"title": f"plan {i}"},
+                        "/plans",
+                        json={"title": f"plan {i}"},
                         headers={"Authorization": f"Bearer {token}"},
                     )
             if kind == "reject":
