@@ -89,6 +89,7 @@ class Settings(BaseSettings):
     hash_concurrency: Annotated[int, Field(ge=1, le=64)] = 1
     trusted_proxies: OptionalText = None
     max_body_bytes: Annotated[int, Field(ge=1024)] = 2 * 1024 * 1024
+    telemetry: bool = False
 
     @field_validator("secret")
     @classmethod

@@ -9,9 +9,9 @@ No database round trip: the principal comes from the verified claims.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
-from fastapi import Depends, Request
+from fastapi import Request
 from fastapi.security import OAuth2PasswordBearer
 
 from authgate.core.errors import TokenInvalid, TokenMissing
@@ -22,10 +22,6 @@ if TYPE_CHECKING:
     from authgate.web.gate import AuthGate
 
 MAX_TOKEN_CHARS = 8192
-
-#: Declares the OAuth2 password flow in OpenAPI, so /docs can "Authorize"; the
-#: token itself is read below (it must also accept the cookie).
-oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/login", auto_error=False)
 
 
 def bearer_token(authorization: str) -> str:
@@ -41,15 +37,19 @@ def bearer_token(authorization: str) -> str:
     return token
 
 
-class CurrentUser:
-    """``Depends(gate.current_user)`` gives the route the caller's :class:`Principal`."""
+class CurrentUser(OAuth2PasswordBearer):
+    """``Depends(gate.current_user)`` gives the route the caller's :class:`Principal`.
+
+    Being an ``OAuth2PasswordBearer`` declares the password flow in OpenAPI (so
+    /docs can "Authorize") without a second dependency to resolve per request; the
+    token itself is read here, since it may also come in the cookie.
+    """
 
     def __init__(self, gate: AuthGate) -> None:
+        super().__init__(tokenUrl="/auth/login", scheme_name="OAuth2PasswordBearer")
         self.gate = gate
 
-    async def __call__(
-        self, request: Request, _docs: Annotated[str | None, Depends(oauth2_scheme)] = None
-    ) -> Principal:
+    async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
         transport = self.gate.settings.token_transport
         authorization = request.headers.get("authorization")
         from_cookie = False
@@ -64,5 +64,4 @@ class CurrentUser:
         principal = self.gate.service.authenticate(token)
         if from_cookie:
             check_csrf(request)
-        request.state.principal = principal
         return principal
