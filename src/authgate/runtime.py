@@ -84,9 +84,7 @@ class Runtime:
             audience=self.settings.audience,
             leeway=self.settings.leeway,
         )
-        passwords = await asyncio.to_thread(
-            Passwords, self.password_params, concurrency=self.settings.hash_concurrency
-        )
+        passwords = Passwords(self.password_params, concurrency=self.settings.hash_concurrency)
         await self.revocations.start(int(self.clock()))
         self._service = AuthService(
             settings=self.settings,

@@ -112,8 +112,10 @@ class Passwords:
         )
         # A real hash of a random password: an unknown email is checked against it
         # so that its answer takes as long as a wrong password's (no user
-        # enumeration by timing; cf. fastapi-users' DUMMY_HASH).
-        self._dummy_hash = self._hasher.hash(os.urandom(16).hex())
+        # enumeration by timing; cf. fastapi-users' DUMMY_HASH). Made by the pool,
+        # like every hash: Argon2's 19 MiB buffer then lives in the hashing thread's
+        # memory arena, reused by each hash, instead of being kept by a second one.
+        self._dummy = self._pool.submit(self._hasher.hash, os.urandom(16).hex())
 
     async def hash(self, password: str) -> str:
         """Hash a new password with Argon2id."""
@@ -128,7 +130,7 @@ class Passwords:
 
     async def verify_dummy(self, password: str) -> None:
         """Spend the time of one verification, for an account that does not exist."""
-        await self._run(self._verify_sync, password, self._dummy_hash)
+        await self._run(self._verify_dummy_sync, password)
 
     def is_known_hash(self, password_hash: str) -> bool:
         """True if the hash is Argon2 or bcrypt in a form we can verify."""
@@ -142,8 +144,12 @@ class Passwords:
             return self._hasher.verify_and_update(password, password_hash)
         except (UnknownHashError, ValueError):
             log.warning("a stored password hash is malformed or of an unknown format")
-            self._hasher.verify(password, self._dummy_hash)
+            self._verify_dummy_sync(password)
             return False, None
+
+    def _verify_dummy_sync(self, password: str) -> tuple[bool, None]:
+        self._hasher.verify(password, self._dummy.result())
+        return False, None
 
     async def _run(self, func: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
