@@ -9,6 +9,7 @@ from fastapi.telemetry import TelemetryConfig
 from starlette.responses import Response
 
 from authgate.core.settings import Settings
+from authgate.web.authenticate import AuthenticateProtected
 from authgate.web.errors import install_error_handlers
 from authgate.web.gate import AuthGate
 from authgate.web.middleware import BodyLimit
@@ -53,4 +54,6 @@ def create_app(settings: Settings | None = None, *, gate: AuthGate | None = None
     if (STATIC / "index.html").is_file():
         app.mount("/", UiFiles(directory=STATIC, html=True), name="ui")
     app.add_middleware(BodyLimit, max_bytes=gate.settings.max_body_bytes)
+    # Outermost: a request without a valid token is refused before its body is read.
+    app.add_middleware(AuthenticateProtected, gate=gate, routes_of=app)
     return app

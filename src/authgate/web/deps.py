@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from authgate.web.gate import AuthGate
 
 MAX_TOKEN_CHARS = 8192
+#: Where the authentication middleware leaves the principal for the dependency.
+PRINCIPAL_SCOPE_KEY = "authgate.principal"
 
 
 def bearer_token(authorization: str) -> str:
@@ -50,6 +52,19 @@ class CurrentUser(OAuth2PasswordBearer):
         self.gate = gate
 
     async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
+        principal = request.scope.get(PRINCIPAL_SCOPE_KEY)
+        if principal is not None:  # already authenticated by AuthenticateProtected
+            return principal  # type: ignore[no-any-return]
+        return self.authenticate(request)
+
+    def authenticate(self, request: Request) -> Principal:
+        """The request's principal; no I/O.
+
+        Raises:
+            TokenError: missing, expired, revoked or invalid token.
+            CsrfFailed: a cookie-authenticated unsafe request without the CSRF echo.
+            ServiceUnavailable: revocation state cannot be trusted right now.
+        """
         transport = self.gate.settings.token_transport
         authorization = request.headers.get("authorization")
         from_cookie = False
