@@ -91,7 +91,7 @@ class Passwords:
     """Hash and verify passwords off the event loop."""
 
     def __init__(
-        self, params: Argon2Params = OWASP, *, concurrency: int = 1, niceness: int = 5
+        self, params: Argon2Params = OWASP, *, concurrency: int = 1, niceness: int = 10
     ) -> None:
         self.params = params
         self._hasher = PasswordHash(
