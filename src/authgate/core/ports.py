@@ -120,7 +120,9 @@ class RevocationList(Protocol):
 
 
 class RateLimiter(Protocol):
-    """Counts failures per key; answers how long a key must wait (0: may proceed)."""
+    """Counts events per key under limits such as ``10 per 15 minutes``; answers
+    how long a key must wait (0: may proceed). Raises ``ServiceUnavailable`` when
+    its storage cannot be reached (never lets an attempt through uncounted)."""
 
     async def retry_after(self, limit: str, key: str) -> int:
         """Seconds until ``key`` may try again under ``limit`` (0 if it may now)."""
@@ -128,6 +130,16 @@ class RateLimiter(Protocol):
 
     async def hit(self, limit: str, key: str) -> int:
         """Count one event; return the seconds to wait if that exhausted the limit."""
+        ...
+
+    async def reserve(self, limit: str, key: str) -> int:
+        """Claim one attempt whose outcome is not known yet: 0 if claimed, else the
+        seconds to wait. Claimed attempts count against the limit until settled, so
+        a burst of simultaneous attempts gets no more tries than the limit allows."""
+        ...
+
+    async def settle(self, limit: str, key: str, *, failed: bool) -> None:
+        """End a claimed attempt: count it if it failed, then release the claim."""
         ...
 
 

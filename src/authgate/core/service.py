@@ -60,6 +60,10 @@ def _limit_key(scope: str, subject: str) -> str:
     return f"{scope}:{digest}"
 
 
+def _is_off(limit: str) -> bool:
+    return limit.strip().lower() == LIMIT_OFF
+
+
 def _clean_user_agent(user_agent: str) -> str:
     cleaned = user_agent.replace("\x00", "").encode("utf-8", "replace").decode()
     return cleaned[:MAX_USER_AGENT]
@@ -160,10 +164,14 @@ class AuthService:
         check_password_policy(new_password)
         user = await self.me(principal)
         account_key = _limit_key("login:account", login_key(user.email))
-        await self._check_not_locked([(self.settings.limit_login_account, account_key)])
-        valid, _ = await self.passwords.verify(current_password, user.password_hash)
+        limits = [(self.settings.limit_login_account, account_key)]
+        await self._reserve(limits)
+        valid: bool | None = None
+        try:
+            valid, _ = await self.passwords.verify(current_password, user.password_hash)
+        finally:
+            await self._settle(limits, failed=valid is False)
         if not valid:
-            await self._count_failure([(self.settings.limit_login_account, account_key)])
             raise InvalidCredentials("wrong current password")
         await self.users.set_password_hash(user.id, await self.passwords.hash(new_password))
         await self._revoke_sessions(user.id, self.clock(), keep=principal.session_id)
@@ -185,15 +193,18 @@ class AuthService:
         limits = [(self.settings.limit_login_account, _limit_key("login:account", key))]
         if address is not None:
             limits.append((self.settings.limit_login_address, _limit_key("login:address", address)))
-        await self._check_not_locked(limits)
-        user = await self.users.by_email(key) if is_storable(key) else None
-        if user is None:
-            await self.passwords.verify_dummy(password)
-            valid, new_hash = False, None
-        else:
-            valid, new_hash = await self.passwords.verify(password, user.password_hash)
+        await self._reserve(limits)
+        valid: bool | None = None
+        try:
+            user = await self.users.by_email(key) if is_storable(key) else None
+            if user is None:
+                await self.passwords.verify_dummy(password)
+                valid, new_hash = False, None
+            else:
+                valid, new_hash = await self.passwords.verify(password, user.password_hash)
+        finally:  # an error (not a wrong password) releases the claim uncounted
+            await self._settle(limits, failed=valid is False)
         if user is None or not valid:
-            await self._count_failure(limits)
             raise InvalidCredentials("unknown email" if user is None else "wrong password")
         if user.is_disabled:
             raise AccountDisabled()
@@ -352,24 +363,32 @@ class AuthService:
 
     # -- rate limits -----------------------------------------------------------
 
-    async def _check_not_locked(self, limits: list[tuple[str, str]]) -> None:
+    async def _reserve(self, limits: list[tuple[str, str]]) -> None:
+        """Claim an attempt under every limit, or none (TooManyAttempts)."""
         if self.limiter is None:
             return
-        for limit, key in limits:
-            if limit != LIMIT_OFF:
-                wait = await self.limiter.retry_after(limit, key)
+        claimed: list[tuple[str, str]] = []
+        try:
+            for limit, key in limits:
+                if _is_off(limit):
+                    continue
+                wait = await self.limiter.reserve(limit, key)
                 if wait:
                     raise TooManyAttempts(wait, key.rsplit(":", 1)[0])
+                claimed.append((limit, key))
+        except BaseException:
+            await self._settle(claimed, failed=False)
+            raise
 
-    async def _count_failure(self, limits: list[tuple[str, str]]) -> None:
+    async def _settle(self, limits: list[tuple[str, str]], *, failed: bool) -> None:
         if self.limiter is None:
             return
         for limit, key in limits:
-            if limit != LIMIT_OFF:
-                await self.limiter.hit(limit, key)
+            if not _is_off(limit):
+                await self.limiter.settle(limit, key, failed=failed)
 
     async def _count(self, limit: str, key: str) -> None:
-        if self.limiter is not None and limit != LIMIT_OFF:
+        if self.limiter is not None and not _is_off(limit):
             wait = await self.limiter.hit(limit, key)
             if wait:
                 raise TooManyAttempts(wait, key.split(":", 1)[0])

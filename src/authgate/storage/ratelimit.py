@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import math
 import time
+from collections.abc import AsyncIterator
 from functools import lru_cache
 
 from limits import RateLimitItem, parse_many
 from limits.aio.storage import MemoryStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
 
-from authgate.core.errors import ConfigurationError
+from authgate.core.errors import ConfigurationError, ServiceUnavailable
 from authgate.core.settings import Settings, env_name
+from authgate.storage.outage import Outage
+
+log = logging.getLogger("authgate.ratelimit")
 
 LIMIT_FIELDS = ("limit_login_account", "limit_login_address", "limit_register_address")
+#: A claimed attempt not settled within this time (its process died) stops counting.
+PENDING_SECONDS = 60
 
 
 @lru_cache(maxsize=32)
@@ -37,26 +46,92 @@ def validate_limits(settings: Settings) -> None:
 
 
 class LimitsRateLimiter:
-    """The core's ``RateLimiter`` port on a ``limits`` storage (memory or Redis)."""
+    """The core's ``RateLimiter`` port on a ``limits`` storage (memory or Redis).
 
-    def __init__(self, storage: Storage | None = None) -> None:
+    Moving windows. Attempts claimed with :meth:`reserve` and not yet settled are
+    counted in a per-key counter in the same storage, so that simultaneous attempts
+    (from one instance or many) cannot overshoot a limit while their passwords are
+    being checked. A storage failure becomes ``ServiceUnavailable`` (503), logged
+    once per outage: an attempt is never let through uncounted.
+    """
+
+    def __init__(self, storage: Storage | None = None, *, name: str = "rate-limit storage") -> None:
         self.storage = storage or MemoryStorage()
         self._strategy = MovingWindowRateLimiter(self.storage)
+        self.outage = Outage(name, log)
 
     async def retry_after(self, limit: str, key: str) -> int:
-        wait = 0
-        for item in _parse(limit):
-            if not await self._strategy.test(item, key):
-                wait = max(wait, await self._wait(item, key))
-        return wait
+        async with self._available():
+            wait = 0
+            for item in _parse(limit):
+                if not await self._strategy.test(item, key):
+                    wait = max(wait, await self._wait(item, key))
+            return wait
 
     async def hit(self, limit: str, key: str) -> int:
-        wait = 0
-        for item in _parse(limit):
-            if not await self._strategy.hit(item, key):
-                wait = max(wait, await self._wait(item, key))
-        return wait
+        async with self._available():
+            wait = 0
+            for item in _parse(limit):
+                if not await self._strategy.hit(item, key):
+                    wait = max(wait, await self._wait(item, key))
+            return wait
+
+    async def reserve(self, limit: str, key: str) -> int:
+        async with self._available():
+            in_flight = max(1, await self.storage.incr(_pending(key), PENDING_SECONDS))
+            try:
+                wait = 0
+                for item in _parse(limit):
+                    reset_at, remaining = await self._strategy.get_window_stats(item, key)
+                    if remaining <= 0:
+                        wait = max(wait, _seconds_until(reset_at))
+                    elif remaining < in_flight:  # the others in flight may use it up
+                        wait = max(wait, 1)
+            except BaseException:
+                await self._release(key)
+                raise
+            if wait:
+                await self._release(key)
+            return wait
+
+    async def settle(self, limit: str, key: str, *, failed: bool) -> None:
+        async with self._available():
+            try:
+                if failed:
+                    for item in _parse(limit):
+                        await self._strategy.hit(item, key)
+            finally:  # count first, release after: never an undercount in between
+                await self._release(key)
+
+    async def _release(self, key: str) -> None:
+        await self.storage.incr(_pending(key), PENDING_SECONDS, amount=-1)
 
     async def _wait(self, item: RateLimitItem, key: str) -> int:
         stats = await self._strategy.get_window_stats(item, key)
-        return max(1, math.ceil(stats.reset_time - time.time()))
+        return _seconds_until(stats.reset_time)
+
+    @contextlib.asynccontextmanager
+    async def _available(self) -> AsyncIterator[None]:
+        """Storage failures become ServiceUnavailable, logged once per outage."""
+        try:
+            yield
+        except (StorageError, OSError, TimeoutError) as exc:
+            cause = exc.storage_error if isinstance(exc, StorageError) else exc
+            self.outage.failed(f"{type(cause).__name__}: {cause}")
+            raise ServiceUnavailable(f"{self.outage.name}: {type(cause).__name__}") from exc
+        self.outage.recovered()
+
+    async def close(self) -> None:
+        """Close the storage's connections (Redis); nothing to do in memory."""
+        bridge = getattr(self.storage, "bridge", None)
+        client = getattr(bridge, "storage", None)
+        if client is not None:
+            await client.aclose()
+
+
+def _pending(key: str) -> str:
+    return f"authgate-pending/{key}"
+
+
+def _seconds_until(moment: float) -> int:
+    return max(1, math.ceil(moment - time.time()))
