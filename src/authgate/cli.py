@@ -141,12 +141,16 @@ def serve(
 
 
 async def _preflight(settings: Settings) -> None:
-    """Fail fast, once, before any worker starts: database, schema, keys."""
+    """Fail fast, once, before any worker starts: Redis, database, schema, keys."""
     from authgate.core.keys import load_key_ring
     from authgate.storage.ratelimit import validate_limits
     from authgate.storage.sql import Database
 
     validate_limits(settings)
+    if settings.redis_url is not None:
+        from authgate.storage.redis import check_redis
+
+        await check_redis(settings.redis_url)
     db = Database(settings.database_url)
     try:
         await db.check_reachable()

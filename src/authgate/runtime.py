@@ -20,11 +20,11 @@ from authgate.core.service import AuthService
 from authgate.core.settings import Settings
 from authgate.core.tokens import AccessTokens
 from authgate.storage.ratelimit import LimitsRateLimiter, validate_limits
+from authgate.storage.redis import RedisRevocations, channel_name, redis_rate_limiter
 from authgate.storage.sql import Database, SqlPlans, SqlRevocationStore, SqlSessions, SqlUsers
 
 log = logging.getLogger("authgate")
 
-REVOCATION_POLL_SECONDS = 1.0
 HOUSEKEEPING_SECONDS = 300.0
 
 
@@ -56,8 +56,14 @@ class Runtime:
         self.users = SqlUsers(self.db)
         self.sessions = SqlSessions(self.db)
         self.plans = SqlPlans(self.db)
-        self.revocations = LocalRevocations(SqlRevocationStore(self.db), clock=clock)
+        local = LocalRevocations(SqlRevocationStore(self.db), clock=clock)
+        self.revocations: LocalRevocations | RedisRevocations = local
         self.limiter = LimitsRateLimiter()
+        if settings.redis_url is not None:  # shared by every instance and worker
+            self.revocations = RedisRevocations(
+                local, settings.redis_url, channel=channel_name(settings)
+            )
+            self.limiter = redis_rate_limiter(settings)
         self._service: AuthService | None = None
         self._tasks: list[asyncio.Task[Any]] = []
 
@@ -98,7 +104,7 @@ class Runtime:
         )
         if background:
             self._tasks = [
-                asyncio.create_task(self.revocations.run_sync(REVOCATION_POLL_SECONDS)),
+                asyncio.create_task(self.revocations.run_sync()),
                 asyncio.create_task(self._service.run_housekeeping(HOUSEKEEPING_SECONDS)),
             ]
         return self._service
@@ -112,6 +118,7 @@ class Runtime:
                 await task
         self._tasks = []
         await self.revocations.stop()
+        await self.limiter.close()
         if self._service is not None:
             self._service.passwords.close()
             self._service = None

@@ -58,14 +58,16 @@ class LocalRevocations:
 
     def apply(self, revocation: Revocation) -> None:
         """Take an entry into memory (from this process, the store or a peer)."""
+        # An entry only ever grows (later cutoff, later expiry): applying the same
+        # news twice, out of order, or a bogus message, can never un-revoke a token.
+        subject, expires_at = revocation.subject, revocation.expires_at
         if revocation.kind == "jti":
-            self._tokens[revocation.subject] = revocation.expires_at
+            self._tokens[subject] = max(expires_at, self._tokens.get(subject, 0))
         elif revocation.kind == "sid":
-            self._sessions[revocation.subject] = revocation.expires_at
+            self._sessions[subject] = max(expires_at, self._sessions.get(subject, 0))
         else:
-            current = self._cutoffs.get(revocation.subject)
-            if current is None or revocation.cutoff >= current[0]:
-                self._cutoffs[revocation.subject] = (revocation.cutoff, revocation.expires_at)
+            cutoff, until = self._cutoffs.get(subject, (0, 0))
+            self._cutoffs[subject] = (max(cutoff, revocation.cutoff), max(until, expires_at))
 
     def replace(self, revocations: Iterable[Revocation]) -> None:
         """Forget everything in memory and take these entries instead."""

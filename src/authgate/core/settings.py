@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     leeway: Annotated[int, Field(ge=0, le=MAX_LEEWAY_SECONDS)] = 10
     hash_concurrency: Annotated[int, Field(ge=1, le=64)] = 1
     trusted_proxies: OptionalText = None
+    # Namespace of authgate's keys and channel in a Redis shared with others
+    # (pub/sub channels ignore Redis database numbers).
+    redis_prefix: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")] = "authgate"
     max_body_bytes: Annotated[int, Field(ge=1024)] = 2 * 1024 * 1024
     telemetry: bool = False
 
@@ -117,6 +120,13 @@ class Settings(BaseSettings):
     def _known_database(cls, value: str) -> str:
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("use sqlite+aiosqlite:///path.db or postgresql+asyncpg://user@host/db")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _known_redis(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("use redis://host:6379/0, rediss://… (TLS) or unix:///path.sock")
         return value
 
     @property
