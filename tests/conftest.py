@@ -13,6 +13,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +126,43 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'authgate.db'}"
     return str(request.getfixturevalue("postgres_url"))
+
+
+# -- Redis: the machine's server, shared with others -----------------------------------
+
+
+@dataclass(frozen=True)
+class SharedRedis:
+    """AUTHGATE_TEST_REDIS_URL with a key prefix (and channel) of one test's own."""
+
+    url: str
+    prefix: str
+
+    def settings(self) -> dict[str, str]:
+        return {"redis_url": self.url, "redis_prefix": self.prefix}
+
+    def env(self) -> dict[str, str]:
+        return {"AUTHGATE_REDIS_URL": self.url, "AUTHGATE_REDIS_PREFIX": self.prefix}
+
+
+@pytest.fixture
+def shared_redis() -> Iterator[SharedRedis]:
+    """The shared Redis: never flushed; the test's keys carry a unique prefix and are
+    deleted afterwards."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        client.close()
+        service_missing("Redis", exc)
+    prefix = f"authgate-test-{uuid.uuid4().hex[:12]}"
+    yield SharedRedis(REDIS_URL, prefix)
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=500))
+    if keys:
+        client.delete(*keys)
+    client.close()
 
 
 # -- an app behind an ASGI client ---------------------------------------------------

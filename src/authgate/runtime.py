@@ -109,6 +109,12 @@ class Runtime:
             ]
         return self._service
 
+    async def check_health(self) -> None:
+        """Raises ServiceUnavailable unless the database answers and the revocation
+        list can vouch for tokens (its Redis channel, if any, is up)."""
+        await self.db.ping()
+        self.revocations.check()
+
     async def stop(self) -> None:
         """Stop the background tasks and close connections."""
         for task in self._tasks:

@@ -23,6 +23,7 @@ import httpx
 import pytest
 
 from tests.conftest import SECRET, service_missing
+from tests.integration.services import RedisServer
 
 AUTHGATE = shutil.which("authgate", path=str(Path(sys.executable).parent)) or "authgate"
 
@@ -302,3 +303,19 @@ def go_example(go_toolchain: str, tmp_path_factory: pytest.TempPathFactory) -> P
     if result.returncode != 0:
         pytest.fail(f"go build failed:\n{result.stdout}{result.stderr}", pytrace=False)
     return binary
+
+
+# -- a Redis server of the test's own (the failure tests stop and start it) -----------
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A Redis server of this test's own, on a free port, that it may stop and start."""
+    if not RedisServer.available():
+        service_missing("redis-server", "not installed")
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    if server.process is not None:
+        server.thaw()
+    server.stop()

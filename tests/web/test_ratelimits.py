@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from authgate.core.i18n import message
+from tests.conftest import SharedRedis
 from tests.helpers import PASSWORD, register
 
 WRONG = "not the password"
@@ -36,11 +38,26 @@ def assert_locked(response: httpx.Response, window: int) -> None:
 
 
 @pytest.fixture
-def limited(app_factory: Callable[..., Any]) -> Callable[..., Any]:
-    """Start an app with the given limits (others off)."""
+def database_url(tmp_path: Path) -> str:
+    """Limits do not depend on the database: SQLite only here."""
+    return f"sqlite+aiosqlite:///{tmp_path / 'authgate.db'}"
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+def backend(request: pytest.FixtureRequest) -> dict[str, str]:
+    """Limits counted in process, and in Redis (shared by every instance)."""
+    if request.param == "memory":
+        return {}
+    shared: SharedRedis = request.getfixturevalue("shared_redis")
+    return shared.settings()
+
+
+@pytest.fixture
+def limited(app_factory: Callable[..., Any], backend: dict[str, str]) -> Callable[..., Any]:
+    """Start an app with the given limits (others off), on each backend."""
 
     async def start(**limits: str) -> Any:
-        app, _ = await app_factory(**limits)
+        app, _ = await app_factory(**backend, **limits)
         return app
 
     return start
@@ -182,3 +199,17 @@ async def test_off_is_read_in_any_letter_case(limited: Callable[..., Any]) -> No
         for _ in range(3):
             assert (await attempt(client, "alice@example.com", WRONG)).status_code == 401
         assert (await attempt(client, "alice@example.com", PASSWORD)).status_code == 200
+
+
+@pytest.mark.redis
+async def test_instances_sharing_redis_share_their_counts(
+    app_factory: Callable[..., Any], shared_redis: SharedRedis
+) -> None:
+    """Failures counted by one instance lock the account on another (same Redis)."""
+    limits = {"limit_login_account": "3 per 15 minutes", **shared_redis.settings()}
+    (app_a, _), (app_b, _) = await app_factory(**limits), await app_factory(**limits)
+    async with client_from(app_a, "198.51.100.1") as a, client_from(app_b, "198.51.100.2") as b:
+        await register(a, "alice@example.com")
+        for _ in range(3):
+            assert (await attempt(a, "alice@example.com", WRONG)).status_code == 401
+        assert_locked(await attempt(b, "alice@example.com", PASSWORD), 15 * 60)

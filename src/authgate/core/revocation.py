@@ -52,6 +52,10 @@ class LocalRevocations:
         cutoff = self._cutoffs.get(user_id)
         return cutoff is not None and issued_at < cutoff[0]
 
+    def check(self) -> None:
+        """Raises ServiceUnavailable if the list cannot vouch for tokens now."""
+        self.is_revoked("", None, "", 0)
+
     async def revoke(self, revocation: Revocation) -> None:
         await self.store.add(revocation, int(self.clock()))
         self.apply(revocation)

@@ -173,6 +173,10 @@ class RedisRevocations:
             raise ServiceUnavailable("revocation channel down: cannot check tokens")
         return self.local.is_revoked(jti, session_id, user_id, issued_at)
 
+    def check(self) -> None:
+        """Raises ServiceUnavailable if the list cannot vouch for tokens now."""
+        self.is_revoked("", None, "", 0)
+
     # -- revoking --------------------------------------------------------------------
 
     async def revoke(self, revocation: Revocation) -> None:

@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None, *, gate: AuthGate | None = None
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> Response:
-        await gate.db.ping()
+        await gate.runtime.check_health()
         return json_response({"status": "ok"})
 
     if (STATIC / "index.html").is_file():

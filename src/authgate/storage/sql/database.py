@@ -13,10 +13,12 @@ from typing import Any
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 from authgate.core.errors import ConfigurationError, ServiceUnavailable
+from authgate.storage.outage import Outage
 
 log = logging.getLogger("authgate.storage")
 
@@ -27,14 +29,24 @@ _CONNECT_TIMEOUT = 5.0
 
 
 @contextlib.contextmanager
-def unavailable_on_failure() -> Iterator[None]:
-    """Turn a broken or unreachable database into ``ServiceUnavailable`` (503)."""
+def unavailable_on_failure(outage: Outage | None = None) -> Iterator[None]:
+    """Turn a broken or unreachable database into ``ServiceUnavailable`` (503);
+    report failures and successes to ``outage`` (which logs once per outage)."""
     try:
         yield
-    except (DBAPIError, OSError, TimeoutError) as exc:
+    except (DBAPIError, OSError, TimeoutError, PoolTimeout) as exc:
         if isinstance(exc, DBAPIError) and not _is_connectivity(exc):
             raise
+        if outage is not None:
+            outage.failed(_first_line(exc))
         raise ServiceUnavailable(f"database: {type(exc).__name__}") from exc
+    if outage is not None:
+        outage.recovered()
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(getattr(exc, "orig", None) or exc).splitlines()
+    return f"{type(exc).__name__}: {lines[0] if lines else ''}"
 
 
 def _is_connectivity(exc: DBAPIError) -> bool:
@@ -47,6 +59,7 @@ class Database:
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
+        self.outage = Outage("database", log)
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         self._read_connection: sqlite3.Connection | None = None
@@ -81,14 +94,14 @@ class Database:
     @contextlib.asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:
         """A connection in a transaction, committed on success; outages become 503."""
-        with unavailable_on_failure():
+        with unavailable_on_failure(self.outage):
             async with self.engine.begin() as conn:
                 yield conn
 
     @contextlib.asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
         """A connection for reads; outages become 503."""
-        with unavailable_on_failure():
+        with unavailable_on_failure(self.outage):
             async with self.engine.connect() as conn:
                 yield conn
 
@@ -130,7 +143,15 @@ class Database:
     async def ping(self, timeout: float = _CONNECT_TIMEOUT) -> None:
         """Raises ServiceUnavailable unless the database answers ``SELECT 1``."""
         try:
-            async with asyncio.timeout(timeout), self.connect() as conn:
+            await self._select_one(timeout)
+        except ServiceUnavailable as exc:
+            self.outage.failed(_first_line(exc.__cause__ or exc))
+            raise
+        self.outage.recovered()
+
+    async def _select_one(self, timeout: float) -> None:
+        try:
+            async with asyncio.timeout(timeout), self.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
             raise ServiceUnavailable(f"database: {type(exc).__name__}") from exc
@@ -138,7 +159,7 @@ class Database:
     async def check_reachable(self) -> None:
         """Raises ConfigurationError naming AUTHGATE_DATABASE_URL if unreachable."""
         try:
-            await self.ping()
+            await self._select_one(_CONNECT_TIMEOUT)
         except ServiceUnavailable as exc:
             cause = exc.__cause__
             detail = str(getattr(cause, "orig", None) or cause or exc).splitlines()[0]
