@@ -14,7 +14,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -319,3 +319,19 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     if server.process is not None:
         server.thaw()
     server.stop()
+
+
+@pytest.fixture
+async def make_client() -> AsyncIterator[Callable[[Any], httpx.AsyncClient]]:
+    """``make_client(app)``: an ASGI client for an app, closed after the test."""
+    clients: list[httpx.AsyncClient] = []
+
+    def make(app: Any) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 50000))
+        client = httpx.AsyncClient(transport=transport, base_url="https://testserver")
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.aclose()
