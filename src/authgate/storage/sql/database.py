@@ -165,15 +165,49 @@ class Database:
             detail = str(getattr(cause, "orig", None) or cause or exc).splitlines()[0]
             raise ConfigurationError(
                 f"AUTHGATE_DATABASE_URL: cannot connect to the database "
-                f"{make_url(self.url).render_as_string(hide_password=True)} ({detail})"
+                f"{self._safe_url()} ({detail})"
             ) from None
 
+    def _safe_url(self) -> str:
+        return make_url(self.url).render_as_string(hide_password=True)
+
     async def upgrade(self) -> None:
-        """Apply pending Alembic migrations (serialised between instances on PostgreSQL)."""
-        async with self.engine.begin() as conn:
-            if not self.is_sqlite:
+        """Apply pending Alembic migrations, all or nothing, one migrator at a time.
+
+        Raises:
+            ConfigurationError: the schema cannot be brought to this version's (one
+                line naming AUTHGATE_DATABASE_URL); nothing was changed.
+        """
+        from alembic.util import CommandError
+
+        try:
+            if self.is_sqlite:
+                await self._upgrade_sqlite()
+                return
+            async with self.engine.begin() as conn:  # PostgreSQL: transactional DDL
                 await conn.execute(text(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})"))
-            await conn.run_sync(_run_upgrade)
+                await conn.run_sync(_run_upgrade)
+        except (SQLAlchemyError, CommandError, OSError) as exc:
+            raise ConfigurationError(
+                f"AUTHGATE_DATABASE_URL: cannot upgrade the schema of {self._safe_url()} "
+                f"({_first_line(exc)})"
+            ) from None
+
+    async def _upgrade_sqlite(self) -> None:
+        # The sqlite3 module commits before every DDL statement of its own accord, so
+        # a migration that failed half-way would stay half-applied (and block every
+        # retry with "table already exists"). With the driver's transaction handling
+        # off, one explicit BEGIN IMMEDIATE holds the whole upgrade, and also makes a
+        # concurrent migrator wait, then find the schema current.
+        async with self.engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                await conn.run_sync(_run_upgrade)
+            except BaseException:
+                await conn.exec_driver_sql("ROLLBACK")
+                raise
+            await conn.exec_driver_sql("COMMIT")
 
     async def revision(self) -> str | None:
         """The schema revision the database is at (None: empty)."""
