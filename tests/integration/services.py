@@ -184,9 +184,10 @@ class ServerProcess:
         """The pids of the worker processes (Linux: /proc), or [] if none."""
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         try:
-            return [int(pid) for pid in children.read_text().split()]
+            pids = [int(pid) for pid in children.read_text().split()]
         except OSError:
             return []
+        return [pid for pid in pids if b"spawn_main" in _cmdline(pid)]  # not the tracker
 
     def is_healthy(self) -> bool:
         if self.process.poll() is not None:
@@ -240,3 +241,66 @@ def serve(
         server.stop()
         raise
     return server
+
+
+def worker_serving(server: ServerProcess, client_port: int) -> int | None:
+    """The pid of the worker that holds the server side of the connection from
+    ``client_port`` (Linux: /proc/net/tcp and each worker's file descriptors)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as lines:
+            for line in list(lines)[1:]:
+                fields = line.split()
+                local, remote, inode = fields[1], fields[2], fields[9]
+                if _port(local) == server.port and _port(remote) == client_port:
+                    inodes.add(f"socket:[{inode}]")
+    for pid in server.workers():
+        fds = Path(f"/proc/{pid}/fd")
+        for fd in fds.iterdir() if fds.exists() else ():
+            with contextlib.suppress(OSError):
+                if os.readlink(fd) in inodes:
+                    return pid
+    return None
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _port(address: str) -> int:
+    return int(address.rsplit(":", 1)[1], 16)
+
+
+class PinnedConnection:
+    """One keep-alive HTTP connection, so that every request goes to one worker."""
+
+    def __init__(self, server: ServerProcess) -> None:
+        import http.client
+
+        self.connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        self.connection.connect()
+        assert self.connection.sock is not None
+        self.port: int = self.connection.sock.getsockname()[1]
+
+    def request(
+        self, method: str, path: str, body: Any = None, token: str | None = None
+    ) -> tuple[int, Any, dict[str, str]]:
+        """Send one request on this connection: status, JSON body (or None), headers."""
+        import json
+
+        sock = self.connection.sock
+        assert sock is not None and sock.getsockname()[1] == self.port, "connection dropped"
+        headers = {"Content-Type": "application/json"}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        payload = None if body is None else json.dumps(body)
+        self.connection.request(method, path, body=payload, headers=headers)
+        response = self.connection.getresponse()
+        data = response.read()
+        return response.status, json.loads(data) if data else None, dict(response.getheaders())
+
+    def close(self) -> None:
+        self.connection.close()
