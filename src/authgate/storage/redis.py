@@ -75,6 +75,7 @@ BACKSTOP_POLL_SECONDS = 5.0
 BACKSTOP_STALE_SECONDS = 15.0
 
 _KINDS = frozenset({"jti", "sid", "user"})
+_monotonic = time.monotonic
 
 
 def channel_name(settings: Settings) -> str:
@@ -161,15 +162,16 @@ class RedisRevocations:
         self._client = Redis.from_url(url, **CLIENT_OPTIONS)
         self._subscriber = Redis.from_url(url, **SUBSCRIBER_OPTIONS)
         self._pubsub: PubSub | None = None
-        self._is_live = False
-        self._heard_at = 0.0
+        #: Until when the subscription is known alive (monotonic clock): pushed
+        #: forward by every message or pong, reset to 0 when it fails.
+        self._live_until = 0.0
         self._pinged_at = 0.0
         self._ignored = 0
 
     # -- the request path ------------------------------------------------------------
 
     def is_revoked(self, jti: str, session_id: str | None, user_id: str, issued_at: int) -> bool:
-        if not self._is_live or time.monotonic() - self._heard_at > SILENCE_SECONDS:
+        if _monotonic() > self._live_until:
             raise ServiceUnavailable("revocation channel down: cannot check tokens")
         return self.local.is_revoked(jti, session_id, user_id, issued_at)
 
@@ -222,7 +224,7 @@ class RedisRevocations:
             )
 
     async def stop(self) -> None:
-        self._is_live = False
+        self._live_until = 0.0
         await self._close_pubsub()
         await self._subscriber.aclose()
         await self._client.aclose()
@@ -255,7 +257,7 @@ class RedisRevocations:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # Redis or the database: retried until back
-                self._is_live = False
+                self._live_until = 0.0
                 self.outage.failed(f"{type(exc).__name__}: {exc}")
                 await self._close_pubsub()
                 await asyncio.sleep(RESUBSCRIBE_SECONDS)
@@ -263,12 +265,12 @@ class RedisRevocations:
     async def _listen(self, pubsub: PubSub) -> None:
         while True:
             message = await pubsub.get_message(timeout=PING_SECONDS)
-            now = time.monotonic()
+            now = _monotonic()
             if message is not None:
-                self._heard_at = now
+                self._live_until = now + SILENCE_SECONDS
                 if message["type"] == "message":
                     self._receive(message["data"])
-            elif now - self._heard_at > SILENCE_SECONDS:
+            elif now > self._live_until:
                 raise RedisConnectionError(f"no answer for {SILENCE_SECONDS:.0f} s")
             if now - self._pinged_at >= PING_SECONDS:
                 self._pinged_at = now
@@ -284,8 +286,8 @@ class RedisRevocations:
             log.warning("ignoring a message on %s that is not a revocation", self.channel)
 
     def _mark_live(self) -> None:
-        self._heard_at = self._pinged_at = time.monotonic()
-        self._is_live = True
+        self._pinged_at = _monotonic()
+        self._live_until = self._pinged_at + SILENCE_SECONDS
 
     async def _close_pubsub(self) -> None:
         if self._pubsub is not None:
