@@ -1,5 +1,6 @@
 """Processes and sockets the scale-out tests control: a private Redis server, a TCP
-proxy that can cut a database off, and ``authgate serve`` processes."""
+proxy that can cut a database off, and connections traced to the worker process of
+``authgate serve --workers N`` that holds them."""
 
 from __future__ import annotations
 
@@ -15,8 +16,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 AUTHGATE = str(Path(sys.executable).parent / "authgate")
 
@@ -168,82 +167,17 @@ class TcpProxy:
         await self.cut()
 
 
-class ServerProcess:
-    """One ``authgate serve`` (its own process group, so its workers stop with it)."""
-
-    def __init__(self, process: subprocess.Popen[bytes], port: int, log_path: Path) -> None:
-        self.process = process
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}"
-        self.log_path = log_path
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def workers(self) -> list[int]:
-        """The pids of the worker processes (Linux: /proc), or [] if none."""
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        try:
-            pids = [int(pid) for pid in children.read_text().split()]
-        except OSError:
-            return []
-        return [pid for pid in pids if b"spawn_main" in _cmdline(pid)]  # not the tracker
-
-    def is_healthy(self) -> bool:
-        if self.process.poll() is not None:
-            raise AssertionError(f"authgate serve exited:\n{self.log()}")
-        try:
-            return httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(5)
-
-
-def serve(
-    env: dict[str, str], directory: Path, *, workers: int = 1, timeout: float = 60
-) -> ServerProcess:
-    """Start ``authgate serve`` on a free port with ``env`` (on top of a clean
-    environment) and wait for ``/healthz``."""
-    port = free_port()
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("AUTHGATE_")}
-    log_path = directory / f"authgate-{port}.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                AUTHGATE,
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                str(workers),
-            ],
-            env={**clean, **env},
-            cwd=directory,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    server = ServerProcess(process, port, log_path)
+def worker_pids(server: Any) -> list[int]:
+    """The worker processes of an ``authgate serve --workers N`` (Linux: /proc)."""
+    pid = server.process.pid
     try:
-        wait_for(server.is_healthy, timeout=timeout, interval=0.1, what=f"{server.url}/healthz")
-    except BaseException:
-        server.stop()
-        raise
-    return server
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+    return [int(child) for child in children if b"spawn_main" in _cmdline(int(child))]
 
 
-def worker_serving(server: ServerProcess, client_port: int) -> int | None:
+def worker_serving(server: Any, client_port: int) -> int | None:
     """The pid of the worker that holds the server side of the connection from
     ``client_port`` (Linux: /proc/net/tcp and each worker's file descriptors)."""
     inodes = set()
@@ -254,7 +188,7 @@ def worker_serving(server: ServerProcess, client_port: int) -> int | None:
                 local, remote, inode = fields[1], fields[2], fields[9]
                 if _port(local) == server.port and _port(remote) == client_port:
                     inodes.add(f"socket:[{inode}]")
-    for pid in server.workers():
+    for pid in worker_pids(server):
         fds = Path(f"/proc/{pid}/fd")
         for fd in fds.iterdir() if fds.exists() else ():
             with contextlib.suppress(OSError):
@@ -277,7 +211,7 @@ def _port(address: str) -> int:
 class PinnedConnection:
     """One keep-alive HTTP connection, so that every request goes to one worker."""
 
-    def __init__(self, server: ServerProcess) -> None:
+    def __init__(self, server: Any) -> None:
         import http.client
 
         self.connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)

@@ -7,6 +7,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -17,8 +18,8 @@ from tests.integration.services import (
     AUTHGATE,
     PinnedConnection,
     RedisServer,
-    ServerProcess,
     wait_for,
+    worker_pids,
     worker_serving,
 )
 
@@ -42,7 +43,7 @@ def refused_within(check: Callable[[], httpx.Response | int], seconds: float) ->
 
 @pytest.mark.postgres
 def test_two_instances_share_sessions_revocations_and_limits(
-    start_server: Callable[..., ServerProcess], postgres_url: str, shared_redis: SharedRedis
+    start_server: Callable[..., Any], postgres_url: str, shared_redis: SharedRedis
 ) -> None:
     """Register on A, log in on B, refresh on A, log out on B: the access token is
     refused on A within one second; failures counted on A lock the account on B."""
@@ -51,7 +52,7 @@ def test_two_instances_share_sessions_revocations_and_limits(
         "AUTHGATE_LIMIT_LOGIN_ACCOUNT": LIMIT,
         **shared_redis.env(),
     }
-    a, b = start_server(env), start_server(env)
+    a, b = start_server(**env), start_server(**env)
     credentials = {"email": "alice@example.com", "password": PASSWORD}
     with httpx.Client(base_url=a.url) as on_a, httpx.Client(base_url=b.url) as on_b:
         assert on_a.post("/auth/register", json=credentials).status_code == 201
@@ -84,13 +85,15 @@ def test_two_instances_share_sessions_revocations_and_limits(
 
 
 def test_workers_share_revocations_and_limits(
-    start_server: Callable[..., ServerProcess], shared_redis: SharedRedis
+    start_server: Callable[..., Any], shared_redis: SharedRedis
 ) -> None:
     """``serve --workers 2``: a logout on one worker is honoured by the other within a
     second; failures counted by one lock the account on the other. Connections are
     pinned and each is traced to the worker holding it."""
-    server = start_server({"AUTHGATE_LIMIT_LOGIN_ACCOUNT": LIMIT, **shared_redis.env()}, workers=2)
-    wait_for(lambda: len(server.workers()) == 2, timeout=30, what="two workers")
+    server = start_server(
+        ["--workers", "2"], AUTHGATE_LIMIT_LOGIN_ACCOUNT=LIMIT, **shared_redis.env()
+    )
+    wait_for(lambda: len(worker_pids(server)) == 2, timeout=30, what="two workers")
     by_worker: dict[int, PinnedConnection] = {}
     spare: list[PinnedConnection] = []
     deadline = time.monotonic() + 30

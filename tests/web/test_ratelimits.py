@@ -186,8 +186,17 @@ async def test_concurrent_guesses_cannot_outrun_the_lockout(limited: Callable[..
             *(attempt(client, "alice@example.com", f"guess {n}") for n in range(20))
         )
         statuses = sorted(response.status_code for response in burst)
-        assert statuses.count(401) <= 3, statuses
-        assert set(statuses) <= {401, 429}
+        assert set(statuses) <= {401, 429}, statuses
+        # Claims in flight may refuse a little early (429, Retry-After: 1), never late:
+        # guessing on, one at a time, gets exactly the limit's worth of tries in all.
+        failures = statuses.count(401)
+        for _ in range(4):
+            response = await attempt(client, "alice@example.com", "one more guess")
+            if response.status_code == 429:
+                break
+            assert response.status_code == 401
+            failures += 1
+        assert failures == 3, statuses
         assert_locked(await attempt(client, "alice@example.com", PASSWORD), 15 * 60)
 
 
