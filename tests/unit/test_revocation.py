@@ -88,3 +88,18 @@ async def test_a_stale_list_refuses_to_vouch(revocations: LocalRevocations) -> N
     await revocations.sync()
     revocations._stale_after = 60.0
     assert not revocations.is_revoked("j", None, "u", 1)
+
+
+async def test_an_entry_never_shrinks(revocations: LocalRevocations) -> None:
+    """News applied twice, out of order or forged (a Redis channel) cannot shorten or
+    lower an entry: revocation only ever grows."""
+    revocations.apply(Revocation(kind="jti", subject="j", expires_at=5000))
+    revocations.apply(Revocation(kind="jti", subject="j", expires_at=1001))
+    revocations.apply(Revocation(kind="sid", subject="s", expires_at=5000))
+    revocations.apply(Revocation(kind="sid", subject="s", expires_at=1001))
+    revocations.apply(Revocation(kind="user", subject="u", cutoff=2000, expires_at=5000))
+    revocations.apply(Revocation(kind="user", subject="u", cutoff=3000, expires_at=1001))
+    revocations.forget_expired(2000)
+    assert revocations.is_revoked("j", "s", "u9", 1)
+    assert revocations.is_revoked("x", "s", "u9", 1)
+    assert revocations.is_revoked("x", None, "u", 2500)
