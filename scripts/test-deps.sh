@@ -20,6 +20,8 @@ need npm npm
 need go golang-go
 need /usr/share/gocode/src/github.com/golang-jwt/jwt golang-github-golang-jwt-jwt-dev
 need /usr/share/gocode/src/golang.org/x/crypto/bcrypt golang-golang-x-crypto-dev
+# the Redis failure tests start and stop a redis-server of their own
+need redis-server redis-server
 
 if [ ${#apt_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
