@@ -5,6 +5,7 @@ and service resumes by itself when it returns."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -68,3 +69,21 @@ async def test_redis_outage_answers_503_then_resumes_with_what_it_missed(
     assert outage_lines(caplog, "revocation channel (redis)") == (1, 1)
     assert outage_lines(caplog, "redis (rate limits)") == (1, 1)
     assert_logged_once_not_per_request(caplog)
+
+
+@pytest.mark.redis
+async def test_a_frozen_redis_fails_a_login_in_seconds_not_minutes(
+    app_factory: Callable[..., Any],
+    make_client: Callable[[Any], httpx.AsyncClient],
+    redis_server: RedisServer,
+) -> None:
+    """A Redis that accepts connections but never answers: login gets 503 after the
+    bounded timeouts (redis-py's defaults would hold it for a minute)."""
+    app, _ = await app_factory(redis_url=redis_server.url, limit_login_account="10 per hour")
+    client = make_client(app)
+    await register(client, "alice@example.com")
+    redis_server.freeze()
+    started = time.monotonic()
+    credentials = {"email": "alice@example.com", "password": PASSWORD}
+    assert_unavailable(await client.post("/auth/login", json=credentials))
+    assert time.monotonic() - started < 5

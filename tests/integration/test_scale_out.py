@@ -46,7 +46,8 @@ def test_two_instances_share_sessions_revocations_and_limits(
     start_server: Callable[..., Any], postgres_url: str, shared_redis: SharedRedis
 ) -> None:
     """Register on A, log in on B, refresh on A, log out on B: the access token is
-    refused on A within one second; failures counted on A lock the account on B."""
+    refused on A within one second (so is a user disabled by the CLI, on both);
+    failures counted on A lock the account on B."""
     env = {
         "AUTHGATE_DATABASE_URL": postgres_url,
         "AUTHGATE_LIMIT_LOGIN_ACCOUNT": LIMIT,
@@ -73,6 +74,23 @@ def test_two_instances_share_sessions_revocations_and_limits(
             "/auth/refresh", json={"refresh_token": refreshed.json()["refresh_token"]}
         )
         assert again.status_code == 401
+
+        # The CLI is one more process on the channel: disabling a user there is
+        # honoured by both instances within a second of the command returning.
+        bob = {"email": "bob@example.com", "password": PASSWORD}
+        assert on_b.post("/auth/register", json=bob).status_code == 201
+        bob_token = on_a.post("/auth/login", json=bob).json()["access_token"]
+        disabled = subprocess.run(
+            [AUTHGATE, "user", "disable", "bob@example.com"],
+            env={**a.env, **env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert disabled.returncode == 0, disabled.stderr
+        for server in (on_a, on_b):
+            refused_within(lambda s=server: s.get("/auth/me", headers=bearer(bob_token)), 1.0)
 
         wrong = {**credentials, "password": "not the password"}
         for _ in range(3):

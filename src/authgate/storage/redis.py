@@ -21,7 +21,7 @@ published meanwhile, and a Redis without persistence comes back empty. Hence:
   backstop for a publication that failed.
 
 **Timeouts.** redis-py's defaults (5 s socket timeouts, 10 retries with backoff)
-can hold a request for many seconds before it fails; :data:`CLIENT_OPTIONS` bounds
+can hold a request for many seconds before it fails; :func:`client_options` bounds
 a failing command to about two seconds, and the subscriber never retries by itself
 (it must notice every disconnection, to reload).
 """
@@ -39,7 +39,7 @@ from limits.aio.storage import RedisStorage
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff, NoBackoff
+from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
@@ -52,21 +52,27 @@ from authgate.storage.ratelimit import LimitsRateLimiter
 
 log = logging.getLogger("authgate.redis")
 
-#: Bounds on every Redis command: connect and read timeouts, one quick retry (a
-#: pooled connection that went stale when Redis restarted), TCP keepalive.
-CLIENT_OPTIONS: dict[str, Any] = {
-    "socket_connect_timeout": 1.0,
-    "socket_timeout": 1.0,
-    "socket_keepalive": True,
-    "health_check_interval": 10,
-    "retry": Retry(ExponentialBackoff(cap=0.1, base=0.02), retries=1),
-}
-#: The subscriber's connection: no retry, no reconnection behind our back.
-SUBSCRIBER_OPTIONS: dict[str, Any] = {
-    **CLIENT_OPTIONS,
-    "health_check_interval": 0,
-    "retry": Retry(NoBackoff(), retries=0),
-}
+
+def client_options(*, subscriber: bool = False) -> dict[str, Any]:
+    """Bounds on every Redis command: connect and read timeouts, TCP keepalive, and
+    one quick retry (a pooled connection that went stale when Redis restarted), so
+    that a command against a dead or frozen Redis fails within about two seconds.
+    Connecting costs no extra round trip that could each wait a timeout: RESP2 (no
+    ``HELLO``), no health-check ``PING``. The subscriber's
+    connection gets no retry at all: it must see every disconnection (to reload),
+    never be reconnected and resubscribed behind its back. A new ``Retry`` each
+    call: clients share none."""
+    retries = 0 if subscriber else 1
+    return {
+        "socket_connect_timeout": 1.0,
+        "socket_timeout": 1.0,
+        "socket_keepalive": True,
+        "protocol": 2,
+        "health_check_interval": 0,
+        "retry": Retry(ExponentialBackoff(cap=0.1, base=0.02), retries=retries),
+    }
+
+
 PING_SECONDS = 1.0
 SILENCE_SECONDS = 3.0
 RESUBSCRIBE_SECONDS = 0.5
@@ -116,7 +122,7 @@ def decode(data: bytes) -> Revocation | None:
 
 async def check_redis(url: str) -> None:
     """Raises ConfigurationError naming AUTHGATE_REDIS_URL unless Redis answers."""
-    client = Redis.from_url(url, **CLIENT_OPTIONS)
+    client = Redis.from_url(url, **client_options())
     try:
         await client.ping()
     except (RedisError, OSError) as exc:
@@ -145,7 +151,7 @@ def redis_rate_limiter(settings: Settings) -> LimitsRateLimiter:
         implementation="redispy",
         wrap_exceptions=True,
         key_prefix=f"{settings.redis_prefix}:limits",
-        **CLIENT_OPTIONS,
+        **client_options(),
     )
     return LimitsRateLimiter(storage, name="redis (rate limits)")
 
@@ -159,8 +165,8 @@ class RedisRevocations:
         self.url = url
         self.channel = channel
         self.outage = Outage("revocation channel (redis)", log)
-        self._client = Redis.from_url(url, **CLIENT_OPTIONS)
-        self._subscriber = Redis.from_url(url, **SUBSCRIBER_OPTIONS)
+        self._client = Redis.from_url(url, **client_options())
+        self._subscriber = Redis.from_url(url, **client_options(subscriber=True))
         self._pubsub: PubSub | None = None
         #: Until when the subscription is known alive (monotonic clock): pushed
         #: forward by every message or pong, reset to 0 when it fails.
