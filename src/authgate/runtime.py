@@ -26,6 +26,7 @@ from authgate.storage.sql import Database, SqlPlans, SqlRevocationStore, SqlSess
 log = logging.getLogger("authgate")
 
 HOUSEKEEPING_SECONDS = 300.0
+STOP_SECONDS = 5.0
 
 
 class Runtime:
@@ -119,9 +120,10 @@ class Runtime:
         """Stop the background tasks and close connections."""
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self._tasks:  # bounded: a task that swallowed its cancellation cannot hang us
+            _, stuck = await asyncio.wait(self._tasks, timeout=STOP_SECONDS)
+            for task in stuck:
+                log.warning("background task %s did not stop; abandoning it", task.get_name())
         self._tasks = []
         await self.revocations.stop()
         await self.limiter.close()

@@ -84,6 +84,11 @@ _KINDS = frozenset({"jti", "sid", "user"})
 _monotonic = time.monotonic
 
 
+def _is_cancelling() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 def channel_name(settings: Settings) -> str:
     return f"{settings.redis_prefix}:revocations"
 
@@ -263,6 +268,8 @@ class RedisRevocations:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # Redis or the database: retried until back
+                if _is_cancelling():  # a cancellation a library turned into an error
+                    raise asyncio.CancelledError from exc
                 self._live_until = 0.0
                 self.outage.failed(f"{type(exc).__name__}: {exc}")
                 await self._close_pubsub()
