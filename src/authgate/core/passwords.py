@@ -5,14 +5,21 @@ verification goes to a small dedicated thread pool (argon2-cffi and bcrypt relea
 the GIL). The pool's size bounds how many hashes run at once, so that a storm of
 logins cannot take the whole core from the requests the loop is serving; the
 threads run at a lower CPU priority for the same reason.
+
+Argon2id needs its memory cost (19 MiB) of working memory per hash. The allocator
+keeps it between hashes (giving it back and faulting it in again would make every
+hash ~50 % slower here), and returns it to the OS once logins pause.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import ctypes.util
 import logging
 import os
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -80,6 +87,22 @@ def is_encodable(text: str) -> bool:
     return True
 
 
+#: Seconds without a hash after which Argon2's working memory goes back to the OS.
+IDLE_TRIM_SECONDS = 2.0
+
+
+def _malloc_trim() -> Callable[[], object] | None:
+    """glibc's ``malloc_trim(0)``, which hands freed heap pages back to the OS."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes = [ctypes.c_size_t]
+    return lambda: trim(0)
+
+
 def _lower_thread_priority(niceness: int) -> None:
     # Linux applies nice values per thread: a hashing thread yields the core to the
     # event loop thread whenever both want it.
@@ -116,6 +139,8 @@ class Passwords:
         # like every hash: Argon2's 19 MiB buffer then lives in the hashing thread's
         # memory arena, reused by each hash, instead of being kept by a second one.
         self._dummy = self._pool.submit(self._hasher.hash, os.urandom(16).hex())
+        self._trim = _malloc_trim()
+        self._hashes = 0
 
     async def hash(self, password: str) -> str:
         """Hash a new password with Argon2id."""
@@ -153,4 +178,15 @@ class Passwords:
 
     async def _run(self, func: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, func, *args)
+        self._hashes += 1
+        try:
+            return await loop.run_in_executor(self._pool, func, *args)
+        finally:
+            if self._trim is not None:
+                loop.call_later(IDLE_TRIM_SECONDS, self._trim_if_idle, self._hashes)
+
+    def _trim_if_idle(self, hashes_then: int) -> None:
+        """If no hash started since, give freed memory back (on the pool's thread)."""
+        if hashes_then == self._hashes and self._trim is not None:
+            with contextlib.suppress(RuntimeError):  # the pool was shut down meanwhile
+                self._pool.submit(self._trim)

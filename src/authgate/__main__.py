@@ -1,0 +1,5 @@
+"""``python -m authgate``: the command line."""
+
+from authgate.cli import main
+
+main()
