@@ -88,3 +88,20 @@ def test_policy_refuses(password: str) -> None:
 @pytest.mark.parametrize("password", ["12345678", "x" * 1024, "비밀번호비밀번호"])
 def test_policy_accepts(password: str) -> None:
     check_password_policy(password)
+
+
+async def test_memory_is_trimmed_only_once_hashing_pauses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The allocator trim runs after a pause in hashing, never between busy hashes."""
+    import asyncio
+
+    from authgate.core import passwords as module
+
+    monkeypatch.setattr(module, "IDLE_TRIM_SECONDS", 0.05)
+    passwords = Passwords(FAST_FOR_TESTS)
+    trims: list[int] = []
+    passwords._trim = lambda: trims.append(1)
+    hashed = await passwords.hash("some password")
+    await passwords.verify("some password", hashed)
+    assert trims == []  # the first hash's timer is superseded by the second's
+    await asyncio.sleep(0.2)
+    assert trims == [1]
