@@ -38,9 +38,16 @@ def free_port() -> int:
 class Server:
     """One ``authgate serve`` process, its URL and its log."""
 
-    def __init__(self, env: dict[str, str], cwd: Path, args: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        cwd: Path,
+        args: list[str] | None = None,
+        *,
+        url_host: str = "127.0.0.1",
+    ) -> None:
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://{url_host}:{self.port}"
         self.log_path = cwd / f"server-{self.port}.log"
         self.env = env
         self.cwd = cwd

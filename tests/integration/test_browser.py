@@ -11,20 +11,15 @@ a secure context, so nothing is relaxed for the tests.
 from __future__ import annotations
 
 import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.conftest import SECRET, service_missing
+from tests.conftest import service_missing
+from tests.integration.conftest import Server, server_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -53,80 +48,27 @@ except ImportError:  # the dev extra installs it; without it the tests skip (fai
 # -- the server: `authgate serve` through the CLI -------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class UiServer:
-    """One ``authgate serve`` process for the browser tests (fresh SQLite in ``home``)."""
-
-    def __init__(self, home: Path, **env: str) -> None:
-        self.port = _free_port()
-        # "localhost", not 127.0.0.1: the name Chromium treats as a secure context for
-        # Secure cookies and the Web Locks API without TLS.
-        self.url = f"http://localhost:{self.port}"
-        self.log_path = home / f"ui-server-{self.port}.log"
-        environment = {k: v for k, v in os.environ.items() if not k.startswith("AUTHGATE_")}
-        environment.update(
-            AUTHGATE_SECRET=SECRET,
-            AUTHGATE_DATABASE_URL=f"sqlite+aiosqlite:///{home / 'authgate.db'}",
-            **env,
-        )
-        command = shutil.which("authgate", path=str(Path(sys.executable).parent)) or "authgate"
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [command, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-                env=environment,
-                cwd=home,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        self._wait_until_up()
-
-    def _wait_until_up(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"authgate serve exited:\n{self.log()}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)  # polling a process that is starting: no event to wait on
-        self.stop()
-        raise RuntimeError(f"authgate serve did not come up:\n{self.log()}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+def start_ui_server(home: Path, **env: str) -> Server:
+    """``authgate serve`` with its default Secure cookies, reached as "localhost": the
+    name Chromium treats as a secure context for Secure cookies and the Web Locks
+    API without TLS."""
+    environment = server_env(home, AUTHGATE_COOKIE_SECURE="true", **env)
+    return Server(environment, home, url_host="localhost").start()
 
 
 @pytest.fixture(scope="module")
-def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., UiServer]]:
+def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Server]]:
     """``authgate serve`` with the given environment overrides (keywords), started once
     per module and environment, each on its own fresh SQLite file (tests use their
     own accounts); stopped after the module."""
     if not STATIC_INDEX.is_file():
         pytest.fail("the built UI is missing: run `npm ci && npm run build` in ui/")
-    servers: dict[tuple[tuple[str, str], ...], UiServer] = {}
+    servers: dict[tuple[tuple[str, str], ...], Server] = {}
 
-    def start(**env: Any) -> UiServer:
+    def start(**env: Any) -> Server:
         key = tuple(sorted((k, str(v)) for k, v in env.items()))
         if key not in servers:
-            servers[key] = UiServer(tmp_path_factory.mktemp("ui-server"), **dict(key))
+            servers[key] = start_ui_server(tmp_path_factory.mktemp("ui-server"), **dict(key))
         return servers[key]
 
     yield start
@@ -228,7 +170,7 @@ def assert_no_token_reachable_by_scripts(page: Page) -> None:
 
 
 def test_create_account_sign_in_and_manage_plans(
-    ui_server: Callable[..., UiServer], new_context: Callable[..., BrowserContext]
+    ui_server: Callable[..., Server], new_context: Callable[..., BrowserContext]
 ) -> None:
     """A person creates an account, signs in, adds, completes and deletes plans, reloads."""
     server = ui_server()
@@ -269,7 +211,7 @@ def test_create_account_sign_in_and_manage_plans(
 
 
 def test_cookies_are_httponly_secure_strict_and_no_token_reaches_scripts(
-    ui_server: Callable[..., UiServer], new_context: Callable[..., BrowserContext]
+    ui_server: Callable[..., Server], new_context: Callable[..., BrowserContext]
 ) -> None:
     """Tokens live in HttpOnly, Secure, SameSite=Strict cookies; document.cookie shows none."""
     server = ui_server()
@@ -300,7 +242,7 @@ def test_cookies_are_httponly_secure_strict_and_no_token_reaches_scripts(
 
 
 def test_clear_messages_for_validation_and_a_taken_email(
-    ui_server: Callable[..., UiServer], new_context: Callable[..., BrowserContext]
+    ui_server: Callable[..., Server], new_context: Callable[..., BrowserContext]
 ) -> None:
     """A bad email, a short password and a taken email each get their own message."""
     server = ui_server()
@@ -327,7 +269,7 @@ def test_clear_messages_for_validation_and_a_taken_email(
 
 
 def test_expired_access_token_is_refreshed_without_the_user_noticing(
-    ui_server: Callable[..., UiServer], new_context: Callable[..., BrowserContext]
+    ui_server: Callable[..., Server], new_context: Callable[..., BrowserContext]
 ) -> None:
     """With a 2 s access TTL, work goes on after expiry: one refresh, then the retry."""
     server = ui_server(AUTHGATE_ACCESS_TTL="2")
@@ -361,7 +303,7 @@ def test_expired_access_token_is_refreshed_without_the_user_noticing(
 
 
 def test_two_tabs_refreshing_at_once_stay_signed_in(
-    ui_server: Callable[..., UiServer], new_context: Callable[..., BrowserContext]
+    ui_server: Callable[..., Server], new_context: Callable[..., BrowserContext]
 ) -> None:
     """Two tabs hit the expired token together; the Web Lock lets only one refresh."""
     server = ui_server(AUTHGATE_ACCESS_TTL="2")
@@ -407,7 +349,7 @@ def test_two_tabs_refreshing_at_once_stay_signed_in(
 
 
 def test_sign_out_everywhere_signs_out_another_browser(
-    ui_server: Callable[..., UiServer], new_context: Callable[..., BrowserContext]
+    ui_server: Callable[..., Server], new_context: Callable[..., BrowserContext]
 ) -> None:
     """Signing out everywhere in one browser ends the session of another."""
     server = ui_server()
@@ -432,7 +374,7 @@ def test_sign_out_everywhere_signs_out_another_browser(
 
 
 def test_sessions_page_lists_and_revokes_a_session(
-    ui_server: Callable[..., UiServer], new_context: Callable[..., BrowserContext]
+    ui_server: Callable[..., Server], new_context: Callable[..., BrowserContext]
 ) -> None:
     """The sessions page shows both browsers, marks this one, and revokes the other."""
     server = ui_server()
@@ -456,7 +398,7 @@ def test_sessions_page_lists_and_revokes_a_session(
 
 
 def test_expired_session_sends_the_user_to_sign_in_with_a_message(
-    ui_server: Callable[..., UiServer], new_context: Callable[..., BrowserContext]
+    ui_server: Callable[..., Server], new_context: Callable[..., BrowserContext]
 ) -> None:
     """When the refresh fails too, the page says the session expired and asks to sign in."""
     server = ui_server(AUTHGATE_ACCESS_TTL="2")
@@ -478,7 +420,7 @@ def test_expired_session_sends_the_user_to_sign_in_with_a_message(
 
 
 def test_korean_when_the_browser_prefers_it(
-    ui_server: Callable[..., UiServer], new_context: Callable[..., BrowserContext]
+    ui_server: Callable[..., Server], new_context: Callable[..., BrowserContext]
 ) -> None:
     """With a Korean browser, labels and messages are Korean."""
     server = ui_server()
