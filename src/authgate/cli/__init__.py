@@ -1,0 +1,58 @@
+"""The ``authgate`` command line (Typer): serve, users, tokens, keys, database.
+
+Expected failures (bad input, bad configuration, unreachable database) print one
+line to stderr and exit non-zero; no tracebacks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import os
+import sys
+
+import typer
+
+from authgate.cli.db import db_app
+from authgate.cli.keys import keys_app
+from authgate.cli.server import serve
+from authgate.cli.tokens import token_app
+from authgate.cli.users import user_app
+
+app = typer.Typer(
+    help="authgate: JWT authentication service and toolkit.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command()(serve)
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
+
+#: glibc's mallopt() parameter for the number of arenas.
+_M_ARENA_MAX = -8
+
+
+def _one_malloc_arena() -> None:
+    """Give every thread of this process (and of its worker processes) glibc's main
+    arena, before any thread starts. Argon2id's 19 MiB working memory then lives
+    where ``malloc_trim`` can hand it back to the OS once logins pause (see
+    ``core/passwords.py``); a per-thread arena would keep it for good."""
+    os.environ.setdefault("MALLOC_ARENA_MAX", "1")  # read by worker processes at start
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+            libc.mallopt(_M_ARENA_MAX, int(os.environ["MALLOC_ARENA_MAX"]))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    _one_malloc_arena()
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""`authgate serve`: fail fast once, migrate in a child process, run uvicorn."""
+
+from __future__ import annotations
+
+import logging
+import logging.config
+import subprocess
+import sys
+from typing import Annotated
+
+import typer
+
+from authgate.cli._common import (
+    EXIT_CONFIG,
+    fail,
+    run,
+    settings_or_exit,
+)
+from authgate.core.settings import Settings
+
+# -- serve ---------------------------------------------------------------------
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.", min=0, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.", min=1, max=64)] = 1,
+    access_log: Annotated[bool, typer.Option(help="Log every request.")] = False,
+) -> None:
+    """Run the server (applies pending migrations first)."""
+    import uvicorn
+
+    from authgate.logconfig import log_config
+
+    settings = settings_or_exit()
+    logging.config.dictConfig(log_config())
+    if workers > 1 and settings.redis_url is None:
+        fail(
+            f"--workers {workers} needs AUTHGATE_REDIS_URL: revocations and rate limits "
+            "must be shared by the worker processes",
+            EXIT_CONFIG,
+        )
+    run(_preflight(settings))
+    proxies = settings.trusted_proxies
+    uvicorn.run(
+        "authgate.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        loop="uvloop",
+        http="httptools",
+        access_log=access_log,
+        log_config=log_config(),
+        proxy_headers=proxies is not None,
+        forwarded_allow_ips=proxies or "127.0.0.1",
+        server_header=False,
+    )
+
+
+async def _preflight(settings: Settings) -> None:
+    """Fail fast, once, before any worker starts: Redis, database, schema, keys."""
+    from authgate.core.keys import load_key_ring
+    from authgate.storage.ratelimit import validate_limits
+    from authgate.storage.sql import Database
+
+    validate_limits(settings)
+    if settings.redis_url is not None:
+        from authgate.storage.redis import check_redis
+
+        await check_redis(settings.redis_url)
+    db = Database(settings.database_url)
+    try:
+        await db.check_reachable()
+        current = await db.is_current()
+    finally:
+        await db.dispose()
+    if not current:
+        _migrate_in_child()
+    load_key_ring(settings)
+
+
+def _migrate_in_child() -> None:
+    """Apply migrations in a short-lived child process: Alembic (and its templating
+    stack) then never loads into the server, which stays ~12 MB smaller."""
+    result = subprocess.run(
+        [sys.executable, "-m", "authgate", "db", "upgrade"],
+        stdout=subprocess.DEVNULL,
+        check=False,
+    )
+    if result.returncode != 0:  # the child printed its one line to stderr
+        raise typer.Exit(result.returncode)
