@@ -1,24 +1,14 @@
-import { useCallback, useEffect, useId, useState } from 'react';
+import { useId, useState } from 'react';
 import { describeError } from '../messages.js';
+import { useRemoteList } from '../useRemoteList.js';
 
 export default function Plans({ api, t }) {
   const id = useId();
-  const [plans, setPlans] = useState(null);
   const [title, setTitle] = useState('');
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
 
-  const load = useCallback(async () => {
-    try {
-      setPlans((await api.get('/plans')).data);
-    } catch (failure) {
-      if (failure?.response?.status !== 401) setError(describeError(failure, t));
-    }
-  }, [api, t]);
-
-  useEffect(() => {
-    load();
-  }, [load]);
+  const [plans, setPlans, load] = useRemoteList(api, '/plans', t, setError);
 
   // Every change goes through here: show the error and, for a plan that is gone, reload.
   async function change(action) {

@@ -1,5 +1,6 @@
-import { useCallback, useEffect, useId, useMemo, useState } from 'react';
+import { useId, useMemo, useState } from 'react';
 import { describeError } from '../messages.js';
+import { useRemoteList } from '../useRemoteList.js';
 
 const BROWSERS = [
   ['Edge', /Edg\/(\d+)/],
@@ -28,24 +29,13 @@ export function describeAgent(agent, unknown) {
 
 export default function Sessions({ api, t, language, onSignedOut }) {
   const id = useId();
-  const [sessions, setSessions] = useState(null);
   const [error, setError] = useState(null);
   const format = useMemo(
     () => new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeStyle: 'short' }),
     [language],
   );
 
-  const load = useCallback(async () => {
-    try {
-      setSessions((await api.get('/auth/sessions')).data);
-    } catch (failure) {
-      if (failure?.response?.status !== 401) setError(describeError(failure, t));
-    }
-  }, [api, t]);
-
-  useEffect(() => {
-    load();
-  }, [load]);
+  const [sessions, setSessions, load] = useRemoteList(api, '/auth/sessions', t, setError);
 
   async function revoke(session) {
     setError(null);
