@@ -19,6 +19,7 @@ from authgate.core.revocation import LocalRevocations
 from authgate.core.service import AuthService
 from authgate.core.settings import Settings
 from authgate.core.tokens import AccessTokens
+from authgate.storage.memory_limits import MemoryRateLimiter
 from authgate.storage.ratelimit import LimitsRateLimiter, validate_limits
 from authgate.storage.redis import RedisRevocations, channel_name, redis_rate_limiter
 from authgate.storage.sql import Database, SqlPlans, SqlRevocationStore, SqlSessions, SqlUsers
@@ -59,7 +60,7 @@ class Runtime:
         self.plans = SqlPlans(self.db)
         local = LocalRevocations(SqlRevocationStore(self.db), clock=clock)
         self.revocations: LocalRevocations | RedisRevocations = local
-        self.limiter = LimitsRateLimiter()
+        self.limiter: MemoryRateLimiter | LimitsRateLimiter = MemoryRateLimiter()
         if settings.redis_url is not None:  # shared by every instance and worker
             self.revocations = RedisRevocations(
                 local, settings.redis_url, channel=channel_name(settings)

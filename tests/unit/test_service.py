@@ -21,7 +21,7 @@ from authgate.core.service import AuthService
 from authgate.core.settings import Settings
 from authgate.core.tokens import AccessTokens
 from authgate.storage.memory import MemoryRevocationStore, MemorySessions, MemoryUsers
-from authgate.storage.ratelimit import LimitsRateLimiter
+from authgate.storage.memory_limits import MemoryRateLimiter
 
 
 class Clock:
@@ -43,7 +43,7 @@ def build(**settings: Any) -> tuple[AuthService, Passwords]:
         revocations=LocalRevocations(MemoryRevocationStore(), clock=clock),
         passwords=passwords,
         tokens=AccessTokens(KeyRing.hmac(b"s" * 40), ttl=config.access_ttl_seconds),
-        limiter=LimitsRateLimiter(),
+        limiter=MemoryRateLimiter(),
         clock=clock,
     )
     return service, passwords

@@ -1,4 +1,5 @@
-"""Rate limits with the ``limits`` library (moving windows): in memory or in Redis."""
+"""Rate limits with the ``limits`` library (moving windows) in shared storage (Redis);
+in one process, :mod:`authgate.storage.memory_limits` decides the same way."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections.abc import AsyncIterator
 from functools import lru_cache
 
 from limits import RateLimitItem, parse_many
-from limits.aio.storage import MemoryStorage, Storage
+from limits.aio.storage import Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 
@@ -26,7 +27,8 @@ PENDING_SECONDS = 60
 
 
 @lru_cache(maxsize=32)
-def _parse(limit: str) -> tuple[RateLimitItem, ...]:
+def parse_limit(limit: str) -> tuple[RateLimitItem, ...]:
+    """The items of a limit such as ``10 per minute; 100 per hour`` (cached)."""
     return tuple(parse_many(limit))
 
 
@@ -37,7 +39,7 @@ def validate_limits(settings: Settings) -> None:
         if value.strip().lower() == "off":
             continue
         try:
-            _parse(value)
+            parse_limit(value)
         except ValueError:
             raise ConfigurationError(
                 f"{env_name(field)}: {value!r} is not a rate limit "
@@ -46,7 +48,7 @@ def validate_limits(settings: Settings) -> None:
 
 
 class LimitsRateLimiter:
-    """The core's ``RateLimiter`` port on a ``limits`` storage (memory or Redis).
+    """The core's ``RateLimiter`` port on a ``limits`` storage (Redis).
 
     Moving windows. Attempts claimed with :meth:`reserve` and not yet settled are
     counted in a per-key counter in the same storage, so that simultaneous attempts
@@ -55,15 +57,15 @@ class LimitsRateLimiter:
     once per outage: an attempt is never let through uncounted.
     """
 
-    def __init__(self, storage: Storage | None = None, *, name: str = "rate-limit storage") -> None:
-        self.storage = storage or MemoryStorage()
+    def __init__(self, storage: Storage, *, name: str = "rate-limit storage") -> None:
+        self.storage = storage
         self._strategy = MovingWindowRateLimiter(self.storage)
         self.outage = Outage(name, log)
 
     async def retry_after(self, limit: str, key: str) -> int:
         async with self._available():
             wait = 0
-            for item in _parse(limit):
+            for item in parse_limit(limit):
                 if not await self._strategy.test(item, key):
                     wait = max(wait, await self._wait(item, key))
             return wait
@@ -71,7 +73,7 @@ class LimitsRateLimiter:
     async def hit(self, limit: str, key: str) -> int:
         async with self._available():
             wait = 0
-            for item in _parse(limit):
+            for item in parse_limit(limit):
                 if not await self._strategy.hit(item, key):
                     wait = max(wait, await self._wait(item, key))
             return wait
@@ -81,7 +83,7 @@ class LimitsRateLimiter:
             in_flight = max(1, await self.storage.incr(_pending(key), PENDING_SECONDS))
             try:
                 wait = 0
-                for item in _parse(limit):
+                for item in parse_limit(limit):
                     reset_at, remaining = await self._strategy.get_window_stats(item, key)
                     if remaining <= 0:
                         wait = max(wait, _seconds_until(reset_at))
@@ -98,7 +100,7 @@ class LimitsRateLimiter:
         async with self._available():
             try:
                 if failed:
-                    for item in _parse(limit):
+                    for item in parse_limit(limit):
                         await self._strategy.hit(item, key)
             finally:  # count first, release after: never an undercount in between
                 await self._release(key)

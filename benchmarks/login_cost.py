@@ -1,0 +1,173 @@
+"""Where a login's CPU goes, thread by thread, in a real server pinned to one core.
+
+    .venv/bin/python benchmarks/login_cost.py [--seconds 10] [--conns 4]
+
+Times one Argon2id verification pinned to core 0 (the bound of goal 4 in
+docs/performance.md: logins/s <= 1 / hash time), then starts ``authgate serve`` pinned
+to core 0 on a fresh SQLite file, has wrk (core 1) log one user in over and over, and
+reads each server thread's CPU time from /proc. Prints logins/s against the bound, and
+milliseconds of CPU per login for the event loop thread, the hashing thread and the
+rest (aiosqlite's connection threads and any other). Linux only; needs wrk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / ".venv" / "bin"
+PASSWORD = "correct-horse-battery-staple-9"
+TICK = os.sysconf("SC_CLK_TCK")
+
+HASH_TIMER = """
+import statistics, time
+from pwdlib.hashers.argon2 import Argon2Hasher
+from authgate.core.passwords import OWASP
+h = Argon2Hasher(time_cost=OWASP.time_cost, memory_cost=OWASP.memory_cost,
+                 parallelism=OWASP.parallelism)
+stored = h.hash("correct-horse-battery-staple-9")
+times = []
+for _ in range(40):
+    start = time.perf_counter()
+    h.verify("correct-horse-battery-staple-9", stored)
+    times.append(time.perf_counter() - start)
+print(statistics.median(times[5:]))
+"""
+
+
+def hash_seconds() -> float:
+    out = subprocess.run(
+        ["taskset", "-c", "0", str(BIN / "python"), "-c", HASH_TIMER],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return float(out.stdout)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def thread_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds per thread ("event loop" for the main thread, else name and id)."""
+    totals: dict[str, float] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            stat = (task / "stat").read_text()
+            name = (task / "comm").read_text().strip()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        seconds = (int(fields[11]) + int(fields[12])) / TICK
+        key = "event loop" if task.name == str(pid) else f"{name} {task.name}"
+        totals[key] = totals.get(key, 0.0) + seconds
+    return totals
+
+
+def post(url: str, body: dict[str, str]) -> int:
+    return httpx.post(url, json=body, timeout=10).status_code
+
+
+def wait_ready(base: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            sys.exit("the server exited while starting")
+        try:
+            httpx.get(f"{base}/healthz", timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    sys.exit("the server did not start in 30 s")
+
+
+def run_wrk(base: str, workdir: Path, seconds: int, conns: int) -> dict[str, float]:
+    body = json.dumps({"email": "bench@example.com", "password": PASSWORD})
+    script = workdir / "login.lua"
+    script.write_text(
+        'wrk.method = "POST"\n'
+        f"wrk.body = {json.dumps(body)}\n"
+        'wrk.headers["Content-Type"] = "application/json"\n'
+        "done = function(summary, latency, requests)\n"
+        '  io.write(string.format("RESULT %d %d %d\\n", summary.requests,\n'
+        "    summary.errors.status, latency:percentile(99)))\n"
+        "end\n"
+    )
+    command = ["taskset", "-c", "1", "wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--timeout=10s"]
+    out = subprocess.run(
+        [*command, "-s", str(script), f"{base}/auth/login"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    line = next(row for row in out.splitlines() if row.startswith("RESULT"))
+    requests, non2xx, p99_us = (int(value) for value in line.split()[1:])
+    return {"requests": requests, "non2xx": non2xx, "p99_ms": p99_us / 1000}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--conns", type=int, default=4)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed")
+    one_hash = hash_seconds()
+    with tempfile.TemporaryDirectory() as tmp:
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        env = {
+            **os.environ,
+            "AUTHGATE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/authgate.db",
+            "AUTHGATE_SECRET": os.urandom(32).hex(),
+        }
+        server = subprocess.Popen(
+            ["taskset", "-c", "0", str(BIN / "authgate"), "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_ready(base, server)
+            credentials = {"email": "bench@example.com", "password": PASSWORD}
+            post(f"{base}/auth/register", credentials)
+            run_wrk(base, Path(tmp), 2, args.conns)  # warm up
+            before = thread_cpu(server.pid)
+            result = run_wrk(base, Path(tmp), args.seconds, args.conns)
+            after = thread_cpu(server.pid)
+        finally:
+            server.terminate()
+            server.wait(10)
+    logins = result["requests"] - result["non2xx"]
+    spent = {name: after[name] - before.get(name, 0.0) for name in after}
+    print(f"one hash (pinned, median): {one_hash * 1000:.1f} ms -> bound {1 / one_hash:.1f}/s")
+    rate = logins / args.seconds
+    print(
+        f"logins/s: {rate:.1f} ({rate * one_hash:.0%} of the bound), "
+        f"non-2xx {result['non2xx']}, p99 {result['p99_ms']:.0f} ms"
+    )
+    print("CPU ms per login, by thread:")
+    for name, seconds in sorted(spent.items(), key=lambda item: -item[1]):
+        if seconds > 0:
+            print(f"  {name:<20} {seconds / max(logins, 1) * 1000:6.2f}")
+    total = sum(spent.values())
+    print(f"  {'total':<20} {total / max(logins, 1) * 1000:6.2f}")
+    print(f"server CPU: {total / args.seconds:.0%} of one core")
+
+
+if __name__ == "__main__":
+    main()
