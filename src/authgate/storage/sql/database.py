@@ -6,19 +6,28 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
+from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 from authgate.core.errors import ConfigurationError, ServiceUnavailable
 from authgate.storage.outage import Outage
+from authgate.storage.sql.sqlite_writer import (
+    BUSY_TIMEOUT,
+    GuardMissed,
+    SqliteWriter,
+    Statement,
+    sqlite_pragmas,
+)
 
 log = logging.getLogger("authgate.storage")
 
@@ -60,19 +69,21 @@ def _is_connectivity(exc: DBAPIError) -> bool:
 class Database:
     """One async engine for the process, with the pragmas and pool it needs."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, busy_timeout: float = BUSY_TIMEOUT) -> None:
         self.url = url
         self.outage = Outage("database", log)
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         self._read_connection: sqlite3.Connection | None = None
         self._sqlite_path: str | None = None
+        self._writer: SqliteWriter | None = None
         options: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
             in_memory = parsed.database in (None, "", ":memory:")
             if not in_memory:
                 self._sqlite_path = str(Path(parsed.database or "").expanduser().resolve())
-            options["connect_args"] = {"timeout": 30}
+                self._writer = SqliteWriter(self._sqlite_path, busy_timeout=busy_timeout)
+            options["connect_args"] = {"timeout": busy_timeout}
             if in_memory:
                 options["poolclass"] = StaticPool
             else:
@@ -87,7 +98,8 @@ class Database:
             )
         self.engine: AsyncEngine = create_async_engine(url, **options)
         if self.is_sqlite:
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            pragmas = sqlite_pragmas(busy_timeout)
+            event.listen(self.engine.sync_engine, "connect", partial(_run_pragmas, pragmas))
 
     @staticmethod
     def _ensure_directory(database: str | None) -> None:
@@ -125,6 +137,41 @@ class Database:
                 raise ServiceUnavailable(f"database: {exc}") from exc
         async with self.connect() as conn:
             return list((await conn.execute(text(sql), params)).all())
+
+    async def write(self, statements: Sequence[Statement], *, guard: bool = False) -> bool:
+        """Run a few small statements (``:name`` parameters) in one transaction.
+
+        With ``guard``, the first statement must change exactly one row, or nothing
+        is written and the answer is False. On an SQLite file the transaction is one
+        job for :class:`SqliteWriter`; elsewhere it runs on the async engine.
+        """
+        if self.is_sqlite:
+            statements = [(sql, _sqlite_params(params)) for sql, params in statements]
+        try:
+            if self._writer is not None:
+                await self._write_sqlite(self._writer, statements, guard)
+            else:
+                async with self.begin() as conn:
+                    for position, (sql, params) in enumerate(statements):
+                        result = await conn.execute(text(sql), params)
+                        if guard and position == 0 and result.rowcount != 1:
+                            raise GuardMissed()
+        except GuardMissed:
+            return False
+        return True
+
+    async def _write_sqlite(
+        self, writer: SqliteWriter, statements: Sequence[Statement], guard: bool
+    ) -> None:
+        try:
+            await writer.transaction(statements, guard=guard)
+        except sqlite3.IntegrityError as exc:  # as the engine would raise it
+            raise IntegrityError(statements[0][0], None, exc) from exc
+        except sqlite3.OperationalError as exc:  # locked too long, disk full, I/O error
+            await writer.reset()
+            self.outage.failed(f"{type(exc).__name__}: {exc}")
+            raise ServiceUnavailable(f"database: {exc}") from exc
+        self.outage.recovered()
 
     def _reader(self) -> sqlite3.Connection:
         if self._read_connection is None:
@@ -233,17 +280,25 @@ class Database:
 
     async def dispose(self) -> None:
         self._close_reader()
+        if self._writer is not None:
+            await asyncio.to_thread(self._writer.close)
         await self.engine.dispose()
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_params(params: Any) -> dict[str, Any]:
+    """Datetimes as SQLAlchemy stores them on SQLite (naive UTC text, microseconds
+    always written: the columns are compared as text)."""
+    return {
+        name: value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        if isinstance(value, datetime)
+        else value
+        for name, value in params.items()
+    }
+
+
+def _run_pragmas(pragmas: tuple[str, ...], dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    for pragma in (
-        "PRAGMA journal_mode=WAL",
-        "PRAGMA synchronous=NORMAL",
-        "PRAGMA foreign_keys=ON",
-        "PRAGMA busy_timeout=30000",
-    ):
+    for pragma in pragmas:
         cursor.execute(pragma)
     cursor.close()
 

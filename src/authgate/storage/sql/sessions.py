@@ -1,4 +1,7 @@
-"""Sessions and their refresh tokens in SQL; rotation is one conditional UPDATE."""
+"""Sessions and their refresh tokens in SQL; rotation is one conditional UPDATE.
+
+The request path's writes are plain SQL through :meth:`Database.write` (one thread
+hand-off on SQLite); the rest is SQLAlchemy Core."""
 
 from __future__ import annotations
 
@@ -6,13 +9,17 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 
 from authgate.core.models import RefreshRecord, Session, User
 from authgate.storage.sql.database import Database
 from authgate.storage.sql.tables import refresh_tokens, sessions, users
 
 _PURGE_BATCH = 500
+_INSERT_REFRESH = (
+    "INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at)"
+    " VALUES (:token_hash, :session_id, :created_at, :expires_at)"
+)
 
 
 def _session(row: Any) -> Session:
@@ -32,25 +39,32 @@ class SqlSessions:
         self.db = db
 
     async def create(self, session: Session, refresh_hash: str) -> None:
-        async with self.db.begin() as conn:
-            await conn.execute(
-                insert(sessions).values(
-                    id=session.id,
-                    user_id=session.user_id,
-                    created_at=session.created_at,
-                    last_used_at=session.last_used_at,
-                    expires_at=session.expires_at,
-                    user_agent=session.user_agent,
-                )
-            )
-            await conn.execute(
-                insert(refresh_tokens).values(
-                    token_hash=refresh_hash,
-                    session_id=session.id,
-                    created_at=session.created_at,
-                    expires_at=session.expires_at,
-                )
-            )
+        await self.db.write(
+            [
+                (
+                    "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at,"
+                    " user_agent) VALUES (:id, :user_id, :created_at, :last_used_at,"
+                    " :expires_at, :user_agent)",
+                    {
+                        "id": session.id,
+                        "user_id": session.user_id,
+                        "created_at": session.created_at,
+                        "last_used_at": session.last_used_at,
+                        "expires_at": session.expires_at,
+                        "user_agent": session.user_agent,
+                    },
+                ),
+                (
+                    _INSERT_REFRESH,
+                    {
+                        "token_hash": refresh_hash,
+                        "session_id": session.id,
+                        "created_at": session.created_at,
+                        "expires_at": session.expires_at,
+                    },
+                ),
+            ]
+        )
 
     async def find_refresh(self, refresh_hash: str) -> RefreshRecord | None:
         query = (
@@ -96,42 +110,43 @@ class SqlSessions:
         now: datetime,
         expires_at: datetime,
     ) -> bool:
-        async with self.db.begin() as conn:
-            # The WHERE clause is the lock: of two racing rotations, the second one's
-            # UPDATE waits for the first to commit, then matches no row.
-            retired = await conn.execute(
-                update(refresh_tokens)
-                .where(
-                    refresh_tokens.c.token_hash == old_hash,
-                    refresh_tokens.c.rotated_at.is_(None),
-                )
-                .values(rotated_at=now, successor_box=successor_box)
-            )
-            if retired.rowcount != 1:
-                return False
-            await conn.execute(
-                insert(refresh_tokens).values(
-                    token_hash=new_hash,
-                    session_id=session_id,
-                    created_at=now,
-                    expires_at=expires_at,
-                )
-            )
-            await conn.execute(
-                update(sessions)
-                .where(sessions.c.id == session_id)
-                .values(last_used_at=now, expires_at=expires_at)
-            )
-        return True
+        # The guard's WHERE clause is the lock: of two racing rotations, the second
+        # one's UPDATE waits for the first to commit, then matches no row.
+        return await self.db.write(
+            [
+                (
+                    "UPDATE refresh_tokens SET rotated_at = :now, successor_box = :box"
+                    " WHERE token_hash = :old_hash AND rotated_at IS NULL",
+                    {"now": now, "box": successor_box, "old_hash": old_hash},
+                ),
+                (
+                    _INSERT_REFRESH,
+                    {
+                        "token_hash": new_hash,
+                        "session_id": session_id,
+                        "created_at": now,
+                        "expires_at": expires_at,
+                    },
+                ),
+                (
+                    "UPDATE sessions SET last_used_at = :now, expires_at = :expires_at"
+                    " WHERE id = :id",
+                    {"now": now, "expires_at": expires_at, "id": session_id},
+                ),
+            ],
+            guard=True,
+        )
 
     async def revoke(self, session_id: str, now: datetime) -> bool:
-        async with self.db.begin() as conn:
-            result = await conn.execute(
-                update(sessions)
-                .where(sessions.c.id == session_id, sessions.c.revoked_at.is_(None))
-                .values(revoked_at=now)
-            )
-        return bool(result.rowcount == 1)
+        return await self.db.write(
+            [
+                (
+                    "UPDATE sessions SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL",
+                    {"now": now, "id": session_id},
+                )
+            ],
+            guard=True,
+        )
 
     async def revoke_all(self, user_id: str, now: datetime, keep: str | None = None) -> list[str]:
         async with self.db.begin() as conn:

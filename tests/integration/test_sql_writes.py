@@ -1,0 +1,130 @@
+"""``Database.write``, the request path's write transactions, on SQLite (one job on
+the writer thread) and on PostgreSQL (the async engine): all or nothing, guarded,
+stored exactly as SQLAlchemy stores, and a locked SQLite file answers 503."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from authgate.core.errors import ServiceUnavailable
+from authgate.core.models import Session, User
+from authgate.storage.sql import Database, SqlSessions, SqlUsers
+
+NOW = datetime(2026, 11, 27, 6, 0, 0, tzinfo=UTC)  # microsecond 0: the tricky case
+COUNT = "SELECT count(*) FROM sessions"
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    await database.upgrade()
+    yield database
+    await database.dispose()
+
+
+async def add_user(db: Database) -> str:
+    user_id = str(uuid.uuid4())
+    user = User(id=user_id, email=f"{user_id}@example.com", password_hash="x", created_at=NOW)
+    await SqlUsers(db).add(user, user.email)
+    return user_id
+
+
+def a_session(user_id: str, expires_in: timedelta = timedelta(days=1)) -> Session:
+    return Session(
+        id=str(uuid.uuid4()),
+        user_id=user_id,
+        created_at=NOW,
+        last_used_at=NOW,
+        expires_at=NOW + expires_in,
+        user_agent="test",
+    )
+
+
+async def test_written_rows_read_back_and_compare_as_sqlalchemys(db: Database) -> None:
+    """Datetimes written as plain SQL come back equal, and compare in queries built
+    by SQLAlchemy (SQLite compares them as text: the format must be the same)."""
+    sessions = SqlSessions(db)
+    user_id = await add_user(db)
+    live, expired = a_session(user_id), a_session(user_id, timedelta(seconds=-1))
+    await sessions.create(live, "a" * 64)
+    await sessions.create(expired, "b" * 64)
+    assert await sessions.get(live.id) == live
+    assert [s.id for s in await sessions.list_active(user_id, NOW)] == [live.id]
+    assert [s.id for s in await sessions.list_active(user_id, live.expires_at)] == []
+    assert await sessions.purge(NOW) == 2  # the expired session and its refresh token
+
+
+async def test_a_missed_guard_writes_nothing(db: Database) -> None:
+    sessions = SqlSessions(db)
+    session = a_session(await add_user(db))
+    await sessions.create(session, "a" * 64)
+    args = (session.id, "a" * 64, "c" * 64, b"box", NOW, NOW + timedelta(days=2))
+    assert await sessions.rotate(*args) is True
+    assert await sessions.rotate(*args) is False  # already rotated: the guard misses
+    record = await sessions.find_refresh("c" * 64)
+    assert record is not None
+    assert record.session.expires_at == NOW + timedelta(days=2)
+    assert await sessions.revoke(session.id, NOW) is True
+    assert await sessions.revoke(session.id, NOW) is False
+
+
+async def test_a_failing_statement_undoes_the_transaction(db: Database) -> None:
+    user_id = await add_user(db)
+    first, second = a_session(user_id), a_session(user_id)
+    await SqlSessions(db).create(first, "a" * 64)
+    # The second session's refresh token collides with the first's: the session row
+    # written just before it must not stay behind.
+    with pytest.raises(IntegrityError):
+        await SqlSessions(db).create(second, "a" * 64)
+    assert await SqlSessions(db).get(second.id) is None
+    assert [row[0] for row in await db.read(COUNT, {})] == [1]
+
+
+async def test_a_locked_sqlite_file_answers_503_then_recovers(tmp_path: Path) -> None:
+    """Another process holding the write lock past the busy timeout: 503 (logged once
+    as an outage), and the next write after the lock is released succeeds."""
+    path = tmp_path / "locked.db"
+    db = Database(f"sqlite+aiosqlite:///{path}", busy_timeout=0.2)
+    await db.upgrade()
+    user_id = await add_user(db)
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(ServiceUnavailable):
+            await SqlSessions(db).create(a_session(user_id), "a" * 64)
+        assert db.outage.is_down
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    await SqlSessions(db).create(a_session(user_id), "b" * 64)
+    assert not db.outage.is_down
+    await db.dispose()
+
+
+async def test_writes_run_on_one_thread_other_than_the_loops(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'w.db'}")
+    await db.upgrade()
+    user_id = await add_user(db)
+    writer = db._writer
+    assert writer is not None
+    run, threads = writer._run, set()
+
+    def record_thread(statements: Any, guard: bool) -> list[int]:
+        threads.add(threading.get_ident())
+        return run(statements, guard)
+
+    writer._run = record_thread  # type: ignore[method-assign]
+    for n in range(3):
+        await SqlSessions(db).create(a_session(user_id), str(n) * 64)
+    assert len(threads) == 1
+    assert threading.get_ident() not in threads
+    await db.dispose()
