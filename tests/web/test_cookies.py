@@ -151,6 +151,55 @@ async def test_logout_via_cookie_needs_csrf(client: httpx.AsyncClient) -> None:
     assert response.json()["code"] == "csrf_failed"
 
 
+async def test_a_planted_csrf_cookie_is_refused(client: httpx.AsyncClient) -> None:
+    """A csrf cookie set by someone else (a sibling subdomain, a man in the middle on
+    http) and echoed in the header is not the session's: 403, on a protected route
+    and on the cookie refresh."""
+    await cookie_login(client)
+    client.cookies.set("csrf_token", "planted-by-an-attacker")
+    planted = {"X-CSRF-Token": "planted-by-an-attacker"}
+    for response in (
+        await client.post("/plans", json={"title": "x"}, headers=planted),
+        await client.post("/auth/refresh?transport=cookie", headers=planted),
+        await client.post("/auth/logout", headers=planted),
+    ):
+        assert response.status_code == 403, response.text
+        assert response.json()["code"] == "csrf_failed"
+
+
+async def test_only_the_current_csrf_token_is_accepted(client: httpx.AsyncClient) -> None:
+    """After a refresh, the previous csrf value (even echoed with a matching cookie)
+    is refused; the renewed one works (API.md: "its current value")."""
+    await cookie_login(client)
+    old = client.cookies["csrf_token"]
+    refreshed = await client.post("/auth/refresh?transport=cookie", headers=csrf(client))
+    assert refreshed.status_code == 200
+    new = client.cookies["csrf_token"]
+    assert new != old
+    client.cookies.set("csrf_token", old)
+    stale = await client.post("/plans", json={"title": "x"}, headers={"X-CSRF-Token": old})
+    assert stale.status_code == 403
+    assert stale.json()["code"] == "csrf_failed"
+    client.cookies.set("csrf_token", new)
+    fresh = await client.post("/plans", json={"title": "x"}, headers={"X-CSRF-Token": new})
+    assert fresh.status_code == 201
+
+
+async def test_a_bearer_logout_leaves_another_sessions_cookies(
+    client: httpx.AsyncClient,
+) -> None:
+    """The header is judged: logging out the bearer session must not expire the
+    cookies, which belong to another session that stays signed in."""
+    await cookie_login(client)
+    tokens = (await client.post("/auth/login", json=CREDS)).json()
+    for path in ("/auth/logout", "/auth/logout-all"):
+        response = await client.post(path, headers=bearer(tokens["access_token"]))
+        assert response.status_code == 204
+        assert response.headers.get_list("set-cookie") == []
+        tokens = (await client.post("/auth/login", json=CREDS)).json()
+    # logout-all revoked the cookie session too, but its cookies are the page's to drop
+
+
 @pytest.mark.parametrize("transport", ["cookie", "bearer"])
 async def test_transport_setting(app_factory: Any, transport: str) -> None:
     """AUTHGATE_TOKEN_TRANSPORT=cookie always answers cookies; =bearer never does and

@@ -143,6 +143,22 @@ async def test_grace_period_hands_the_loser_the_winners_successor(app_factory: A
         assert (await refresh(client, winner["refresh_token"])).status_code == 200
 
 
+async def test_grace_period_hands_over_the_current_successor(app_factory: Any) -> None:
+    """T rotated to A, then A to B: T presented again within the grace period gets
+    B, the token in force, not A (already rotated, reuse once the grace ends)."""
+    app, _ = await app_factory(refresh_grace=30)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="https://t"
+    ) as client:
+        first = (await signed_up(client))["refresh_token"]
+        second = (await refresh(client, first)).json()["refresh_token"]
+        third = (await refresh(client, second)).json()["refresh_token"]
+        again = await refresh(client, first)
+        assert again.status_code == 200
+        assert again.json()["refresh_token"] == third
+        assert (await refresh(client, third)).status_code == 200
+
+
 async def test_grace_period_ends(app_factory: Any, clock: Any) -> None:
     """After the grace period, presenting the old token again is reuse."""
     app, _ = await app_factory(refresh_grace=30)

@@ -167,3 +167,23 @@ async def test_wrong_issuer_and_audience_are_refused(app_factory: Any) -> None:
                 401,
                 "token_invalid",
             )
+
+
+async def test_a_genuine_token_for_an_account_that_does_not_exist(
+    client: httpx.AsyncClient,
+) -> None:
+    """Signed with the real key, but for an id never registered (an account deleted
+    from the database, or a database reset under the same key): token_invalid where
+    the account is needed, never a 500; reads of its (empty) data stay harmless."""
+    claims = {**(await _claims(client)), "sub": "00000000-0000-4000-8000-00000000dead"}
+    headers = bearer(forge(HS256, claims, SECRET))
+    for method, path, body in (
+        ("GET", "/auth/me", None),
+        ("POST", "/plans", {"title": "x"}),
+        ("POST", "/auth/password", {"current_password": "whatever1", "new_password": "x" * 12}),
+    ):
+        response = await client.request(method, path, json=body, headers=headers)
+        assert response.status_code == 401, (path, response.text)
+        assert response.json()["code"] == "token_invalid"
+        assert response.headers["www-authenticate"].startswith('Bearer error="invalid_token"')
+    assert (await client.get("/plans", headers=headers)).json() == []

@@ -67,6 +67,7 @@ class TokenPair:
     refresh_token: str
     refresh_expires_in: int
     session_id: str
+    csrf_token: str
     token_type: str = "bearer"
 
 

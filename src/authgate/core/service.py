@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from authgate.core import csrf
 from authgate.core import refresh as refresh_tokens
 from authgate.core.emails import is_storable, login_key, normalize_email
 from authgate.core.errors import (
@@ -21,6 +22,7 @@ from authgate.core.errors import (
     NotFound,
     RefreshInvalid,
     RefreshReused,
+    TokenInvalid,
     TokenRevoked,
     TooManyAttempts,
 )
@@ -43,6 +45,10 @@ from authgate.core.ports import (
 )
 from authgate.core.settings import Settings
 from authgate.core.tokens import AccessTokens
+
+#: Rotations followed from a token presented within the grace period (a client
+#: cannot rotate more often than it makes requests; this only bounds the loop).
+_MAX_SUCCESSORS = 32
 
 log = logging.getLogger("authgate")
 
@@ -121,10 +127,17 @@ class AuthService:
         return user
 
     async def me(self, principal: Principal) -> User:
-        """The caller's account. Raises TokenRevoked if it no longer exists."""
+        """The caller's account.
+
+        Raises:
+            TokenInvalid: no such account (a token for an id never registered).
+            TokenRevoked: the account is disabled (its tokens were revoked).
+        """
         user = await self.users.by_id(principal.id)
-        if user is None or user.is_disabled:
-            raise TokenRevoked("user gone or disabled")
+        if user is None:
+            raise TokenInvalid("no such user")
+        if user.is_disabled:
+            raise TokenRevoked("user disabled")
         return user
 
     async def disable(self, email: str) -> User:
@@ -264,11 +277,26 @@ class AuthService:
             self._check_usable(record, now)
             successor = refresh_tokens.open_successor(refresh_token, record.successor_box)
             if successor is not None:
-                return self._token_pair(record.user, record.session.id, successor, now)
+                current = await self._current_successor(successor)
+                return self._token_pair(record.user, record.session.id, current, now)
         if record.session.revoked_at is None:
             log.warning("refresh token reuse: revoking session %s", record.session.id)
             await self._revoke_session(record.session.id, now)
         raise RefreshReused()
+
+    async def _current_successor(self, token: str) -> str:
+        """Follow rotations from ``token`` to the token in force: a token presented
+        again within the grace period gets the current successor, not one that has
+        been rotated since (which would itself be reuse once the grace ends)."""
+        for _ in range(_MAX_SUCCESSORS):
+            record = await self.sessions.find_refresh(refresh_tokens.hash_refresh_token(token))
+            if record is None or record.rotated_at is None or not record.successor_box:
+                return token
+            successor = refresh_tokens.open_successor(token, record.successor_box)
+            if successor is None:
+                return token
+            token = successor
+        return token
 
     def _check_usable(self, record: RefreshRecord, now: float) -> None:
         if record.session.revoked_at is not None:
@@ -279,8 +307,9 @@ class AuthService:
             raise RefreshInvalid("user disabled")
 
     def _token_pair(self, user: User, session_id: str, refresh: str, now: float) -> TokenPair:
+        token_id = csrf.access_token_id(refresh)
         access, _ = self.tokens.issue(
-            user_id=user.id, email=user.email, session_id=session_id, now=now
+            user_id=user.id, email=user.email, session_id=session_id, now=now, token_id=token_id
         )
         return TokenPair(
             access_token=access,
@@ -288,6 +317,7 @@ class AuthService:
             refresh_token=refresh,
             refresh_expires_in=self.refresh_ttl,
             session_id=session_id,
+            csrf_token=csrf.csrf_token(token_id),
         )
 
     def authenticate(self, token: str) -> Principal:

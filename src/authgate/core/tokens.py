@@ -325,9 +325,16 @@ class AccessTokens(TokenVerifier):
         self._source = keys.source
 
     def issue(
-        self, *, user_id: str, email: str, session_id: str | None, now: float
+        self,
+        *,
+        user_id: str,
+        email: str,
+        session_id: str | None,
+        now: float,
+        token_id: str | None = None,
     ) -> tuple[str, Principal]:
-        """Sign a new access token for a user (and the session it belongs to)."""
+        """Sign a new access token for a user (and the session it belongs to); its
+        ``jti`` is ``token_id`` if given, else random."""
         self._refresh(now)
         issued_at = int(now)
         claims: dict[str, Any] = {
@@ -335,7 +342,7 @@ class AccessTokens(TokenVerifier):
             "email": email,
             "iat": issued_at,
             "exp": issued_at + self.ttl,
-            "jti": uuid.uuid4().hex,
+            "jti": token_id or uuid.uuid4().hex,
         }
         if session_id is not None:
             claims["sid"] = session_id

@@ -1,14 +1,14 @@
-"""Cookie transport (API.md §3): the three cookies and the CSRF double-submit check."""
+"""Cookie transport (API.md §3): the three cookies and the CSRF check (double submit,
+and the value must be the current pair's: :mod:`authgate.core.csrf`)."""
 
 from __future__ import annotations
 
-import hmac
-import secrets
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from authgate.core.csrf import csrf_matches
 from authgate.core.errors import CsrfFailed
 from authgate.core.models import TokenPair
 
@@ -46,7 +46,7 @@ def set_token_cookies(response: Response, pair: TokenPair, *, secure: bool) -> N
     # Readable by scripts (not HttpOnly): the page echoes it in X-CSRF-Token.
     response.set_cookie(
         CSRF_COOKIE,
-        secrets.token_urlsafe(32),
+        pair.csrf_token,
         max_age=pair.refresh_expires_in,
         path="/",
         secure=secure,
@@ -74,21 +74,21 @@ def clear_token_cookies(response: Response, *, secure: bool) -> None:
         )
 
 
-def check_csrf(request: Request) -> None:
-    """Double-submit check for a cookie-authenticated request with an unsafe method.
+def check_csrf(request: Request, expected: str) -> None:
+    """CSRF check for a cookie-authenticated request with an unsafe method.
+
+    ``expected`` is the CSRF token of the pair the request is authenticated with
+    (:func:`authgate.core.csrf.csrf_token`).
 
     Raises:
-        CsrfFailed: the X-CSRF-Token header does not equal the csrf_token cookie.
+        CsrfFailed: the X-CSRF-Token header does not equal the csrf_token cookie, or
+            is not the current pair's value.
     """
     if request.method not in UNSAFE_METHODS:
         return
     cookie = request.cookies.get(CSRF_COOKIE, "")
     header = request.headers.get(CSRF_HEADER, "")
-    if (
-        not cookie
-        or not header
-        or not hmac.compare_digest(
-            cookie.encode("utf-8", "surrogateescape"), header.encode("utf-8", "surrogateescape")
-        )
-    ):
+    if not cookie or not header or not csrf_matches(header, cookie):
         raise CsrfFailed("X-CSRF-Token does not match the csrf_token cookie")
+    if not csrf_matches(expected, header):
+        raise CsrfFailed("X-CSRF-Token is not the current session's")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from fastapi import Request
 from fastapi.security import OAuth2PasswordBearer
 
+from authgate.core.csrf import csrf_token
 from authgate.core.errors import TokenInvalid, TokenMissing
 from authgate.core.models import Principal
 from authgate.web.cookies import ACCESS_COOKIE, check_csrf
@@ -57,6 +58,21 @@ class CurrentUser(OAuth2PasswordBearer):
             return principal  # type: ignore[no-any-return]
         return self.authenticate(request)
 
+    def presented_token(self, request: Request) -> tuple[str, bool]:
+        """The access token the request is judged by, and whether it is the cookie
+        (the header wins when both are allowed and present).
+
+        Raises:
+            TokenMissing: neither transport carries a token.
+        """
+        transport = self.gate.settings.token_transport
+        authorization = request.headers.get("authorization")
+        if authorization is not None and transport != "cookie":
+            return bearer_token(authorization), False
+        if transport != "bearer" and (cookie := request.cookies.get(ACCESS_COOKIE)):
+            return cookie, True
+        raise TokenMissing("no token")
+
     def authenticate(self, request: Request) -> Principal:
         """The request's principal; no I/O.
 
@@ -65,18 +81,10 @@ class CurrentUser(OAuth2PasswordBearer):
             CsrfFailed: a cookie-authenticated unsafe request without the CSRF echo.
             ServiceUnavailable: revocation state cannot be trusted right now.
         """
-        transport = self.gate.settings.token_transport
-        authorization = request.headers.get("authorization")
-        from_cookie = False
-        if authorization is not None and transport != "cookie":
-            token = bearer_token(authorization)
-        elif transport != "bearer" and (cookie := request.cookies.get(ACCESS_COOKIE)):
-            token, from_cookie = cookie, True
-        else:
-            raise TokenMissing("no token")
+        token, from_cookie = self.presented_token(request)
         if len(token) > MAX_TOKEN_CHARS:
             raise TokenInvalid("token too long")
         principal = self.gate.service.authenticate(token)
         if from_cookie:
-            check_csrf(request)
+            check_csrf(request, csrf_token(principal.token_id))
         return principal

@@ -7,7 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, update
+from sqlalchemy.exc import IntegrityError
 
+from authgate.core.errors import TokenInvalid
 from authgate.core.models import Plan
 from authgate.storage.sql.database import Database
 from authgate.storage.sql.tables import as_utc, plans
@@ -32,11 +34,16 @@ class SqlPlans:
         return [_plan(user_id, row) for row in await self.db.read(_LIST, {"user_id": user_id})]
 
     async def add(self, user_id: str, title: str, done: bool, now: datetime) -> Plan:
-        async with self.db.begin() as conn:
-            result = await conn.execute(
-                insert(plans).values(user_id=user_id, title=title, done=done, created_at=now)
-            )
-            plan_id = result.inserted_primary_key[0]  # type: ignore[index]
+        """Raises TokenInvalid if no such user exists (a token signed for an account
+        that is gone: API.md counts that under "anything else")."""
+        try:
+            async with self.db.begin() as conn:
+                result = await conn.execute(
+                    insert(plans).values(user_id=user_id, title=title, done=done, created_at=now)
+                )
+                plan_id = result.inserted_primary_key[0]  # type: ignore[index]
+        except IntegrityError:  # the only constraint an insert can break: the owner
+            raise TokenInvalid("no such user") from None
         return Plan(id=int(plan_id), user_id=user_id, title=title, done=done, created_at=now)
 
     async def get(self, user_id: str, plan_id: int) -> Plan | None:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
+from authgate.core.csrf import access_token_id, csrf_token
 from authgate.core.errors import NotFound, RefreshInvalid
 from authgate.core.models import Principal, Session, TokenPair, User
 from authgate.web.cookies import REFRESH_COOKIE, check_csrf, clear_token_cookies, set_token_cookies
@@ -92,6 +93,12 @@ def auth_router(gate: "AuthGate") -> APIRouter:
         set_token_cookies(response, pair, secure=settings.cookie_secure)
         return response
 
+    def by_cookie(request: Request) -> bool:
+        """True if the request was authenticated by the access cookie: only then are
+        the cookies its session's to clear (a bearer request may come from a page
+        whose cookies belong to another session)."""
+        return gate.current_user.presented_token(request)[1]
+
     def no_content(clear_cookies: bool = False) -> Response:
         response = Response(status_code=204)
         if clear_cookies:
@@ -144,23 +151,23 @@ def auth_router(gate: "AuthGate") -> APIRouter:
         from_cookie = False
         if token is None and settings.token_transport != "bearer":
             token = request.cookies.get(REFRESH_COOKIE)
-            from_cookie = token is not None
-            if from_cookie:
-                check_csrf(request)
+            if token is not None:
+                from_cookie = True
+                check_csrf(request, csrf_token(access_token_id(token)))
         if token is None:
             raise RefreshInvalid("no refresh token")
         pair = await gate.service.refresh(token)
         return token_response(pair, wants_cookies(request, from_cookie))
 
     @router.post("/auth/logout", status_code=204, responses=_errors(401, 403), tags=["auth"])
-    async def logout(principal: CurrentPrincipal) -> Response:
+    async def logout(request: Request, principal: CurrentPrincipal) -> Response:
         await gate.service.logout(principal)
-        return no_content(clear_cookies=True)
+        return no_content(clear_cookies=by_cookie(request))
 
     @router.post("/auth/logout-all", status_code=204, responses=_errors(401, 403), tags=["auth"])
-    async def logout_all(principal: CurrentPrincipal) -> Response:
+    async def logout_all(request: Request, principal: CurrentPrincipal) -> Response:
         await gate.service.logout_all(principal)
-        return no_content(clear_cookies=True)
+        return no_content(clear_cookies=by_cookie(request))
 
     @router.get("/auth/me", response_model=UserOut, responses=_errors(401), tags=["auth"])
     async def me(principal: CurrentPrincipal) -> Response:
@@ -179,11 +186,13 @@ def auth_router(gate: "AuthGate") -> APIRouter:
         responses=_errors(401, 403, 404),
         tags=["auth"],
     )
-    async def revoke_session(session_id: str, principal: CurrentPrincipal) -> Response:
+    async def revoke_session(
+        request: Request, session_id: str, principal: CurrentPrincipal
+    ) -> Response:
         if not _UUID.match(session_id):
             raise NotFound("not a session id")
         await gate.service.revoke_session(principal, session_id)
-        return no_content(clear_cookies=session_id == principal.session_id)
+        return no_content(clear_cookies=session_id == principal.session_id and by_cookie(request))
 
     @router.post(
         "/auth/password", status_code=204, responses=_errors(401, 403, 422, 429), tags=["auth"]
