@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from starlette.exceptions import HTTPException
 
+from authgate.core.i18n import message
+from authgate.web.errors import install_error_handlers
 from tests.helpers import PASSWORD, bearer, register, signed_up
 
 JSON = {"Content-Type": "application/json"}
@@ -247,3 +252,107 @@ async def test_validation_errors_never_echo_the_input(client: httpx.AsyncClient)
     response = await client.post("/auth/register", json={"email": "bad", "password": secret})
     assert response.status_code == 422
     assert secret not in response.text
+
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+LANGUAGES = [
+    pytest.param("en", "The request is not valid", id="en"),
+    pytest.param("ko", "요청이 올바르지 않습니다", id="ko"),
+]
+
+
+@pytest.mark.parametrize(("language", "expected"), LANGUAGES)
+@pytest.mark.parametrize(
+    ("path", "content", "headers"),
+    [
+        pytest.param(
+            "/auth/register",
+            b'{"email": "\xff\xfe", "password": "password1"}',
+            JSON,
+            id="register-invalid-utf8",
+        ),
+        pytest.param(
+            "/auth/register", b"[" * 100_000 + b"]" * 100_000, JSON, id="register-nested-deep"
+        ),
+        pytest.param("/plans", b'{"title": "\xff\xfe"}', JSON, id="plans-invalid-utf8"),
+        pytest.param(
+            "/auth/login",
+            b"username=" + b"a" * 2_000_000 + b"&password=password1",
+            FORM,
+            id="login-2mb-form-field",
+        ),
+        pytest.param(
+            "/auth/login",
+            b"--xx\r\nno headers, no end",
+            {"Content-Type": "multipart/form-data; boundary=xx"},
+            id="login-malformed-multipart",
+        ),
+        pytest.param(
+            "/auth/login",
+            b"garbage",
+            {"Content-Type": "multipart/form-data"},
+            id="login-multipart-no-boundary",
+        ),
+    ],
+)
+async def test_bodies_the_framework_cannot_parse_are_localised_422(
+    client: httpx.AsyncClient,
+    path: str,
+    content: bytes,
+    headers: dict[str, str],
+    language: str,
+    expected: str,
+) -> None:
+    """A body FastAPI or Starlette cannot parse is 422 validation_error in the caller's
+    language, never an undocumented 400."""
+    headers = {**headers, "Accept-Language": language}
+    if path == "/plans":
+        token = (await signed_up(client))["access_token"]
+        headers.update(bearer(token))
+    response = await client.post(path, content=content, headers=headers)
+    assert response.status_code == 422, response.text
+    assert response.json() == {"detail": expected, "code": "validation_error"}
+
+
+@pytest.mark.parametrize(
+    "status",
+    [400, 401, 403, 404, 405, 406, 409, 410, 413, 415, 416, 418, 422, 429, 431, 451],
+)
+async def test_every_framework_http_error_has_a_human_message(status: int) -> None:
+    """Whatever 4xx Starlette or FastAPI raises is answered with a code of the contract
+    and its message in English and Korean, never the bare "http_error"."""
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/raise")
+    async def raise_it() -> None:
+        raise HTTPException(status_code=status)
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as http:
+        for language in ("en", "ko"):
+            response = await http.get("/raise", headers={"Accept-Language": language})
+            body = response.json()
+            assert 400 <= response.status_code < 500
+            assert body["code"] != "http_error"
+            assert body["detail"] == message(body["code"], language) != body["code"]
+
+
+async def _chunks(size: int) -> AsyncIterator[bytes]:
+    for _ in range(size // 65536 + 1):
+        yield b"x" * 65536
+
+
+@pytest.mark.parametrize(
+    "streamed",
+    [pytest.param(False, id="content-length"), pytest.param(True, id="chunked")],
+)
+async def test_413_follows_accept_language(client: httpx.AsyncClient, streamed: bool) -> None:
+    """The body-limit answer is in the caller's language, like every other error."""
+    size = 3 * 1024 * 1024
+    content = _chunks(size) if streamed else b"x" * size
+    response = await client.post(
+        "/auth/login", content=content, headers={**JSON, "Accept-Language": "ko"}
+    )
+    assert response.status_code == 413
+    assert response.json() == {"detail": "요청 본문이 너무 큽니다", "code": "payload_too_large"}

@@ -67,3 +67,34 @@ async def test_the_built_page_allows_only_its_own_scripts() -> None:
     assert policy is not None
     assert "script-src 'self'" in html.unescape(policy.group(1)).split("; ")
     assert "<script>" not in page  # no inline script the policy would have to allow
+
+
+@pytest.mark.parametrize(
+    "path",
+    [pytest.param("/", id="root"), pytest.param("/index.html", id="index")],
+)
+async def test_head_on_a_page_is_its_get_without_a_body(
+    client: httpx.AsyncClient, path: str
+) -> None:
+    """HEAD of a UI file has GET's status and headers and no body."""
+    get = await client.get(path)
+    head = await client.head(path)
+    assert head.status_code == get.status_code == 200
+    assert head.content == b""
+    for header in ("content-type", "content-length", "etag", "cache-control", "x-frame-options"):
+        assert head.headers[header] == get.headers[header]
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
+@pytest.mark.parametrize(
+    "path",
+    [pytest.param("/", id="root"), pytest.param("/index.html", id="index")],
+)
+async def test_writing_to_a_ui_file_is_405(
+    client: httpx.AsyncClient, method: str, path: str
+) -> None:
+    """UI files are read-only: another method is 405 allowing GET and HEAD."""
+    response = await client.request(method, path)
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, HEAD"
+    assert response.json()["code"] == "method_not_allowed"

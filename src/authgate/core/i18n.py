@@ -20,6 +20,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "token_invalid": "Invalid token",
         "method_not_allowed": "Method not allowed",
         "payload_too_large": "The request body is too large",
+        "bad_request": "The request cannot be processed",
         "internal_error": "Internal error",
     },
     "ko": {
@@ -39,6 +40,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "token_invalid": "유효하지 않은 토큰입니다",
         "method_not_allowed": "허용되지 않는 메서드입니다",
         "payload_too_large": "요청 본문이 너무 큽니다",
+        "bad_request": "요청을 처리할 수 없습니다",
         "internal_error": "내부 오류",
     },
 }

@@ -16,6 +16,7 @@ from authgate.core.settings import Settings
 from authgate.web.authenticate import AuthenticateProtected
 from authgate.web.errors import install_error_handlers
 from authgate.web.gate import AuthGate
+from authgate.web.methods import ApiMethods
 from authgate.web.middleware import BodyLimit
 from authgate.web.routes._io import json_response
 from authgate.web.routes.plans import plans_router
@@ -59,6 +60,8 @@ def create_app(settings: Settings | None = None, *, gate: AuthGate | None = None
         # (~50 µs here, a sixth of a protected request) even when none is configured:
         # on only when asked for.
         telemetry=None if gate.settings.telemetry else _NO_TELEMETRY,
+        # /plans/ is not /plans: an unknown path, 404 like any other (not a redirect).
+        redirect_slashes=False,
     )
     app.state.gate = gate
     install_error_handlers(app)
@@ -73,8 +76,13 @@ def create_app(settings: Settings | None = None, *, gate: AuthGate | None = None
         return json_response({"status": "ok"})
 
     if (STATIC / "index.html").is_file():
-        app.mount("/", UiFiles(directory=STATIC, html=True), name="ui")
+        # The UI answers what no route takes. Not a mount at "/": a mount takes every
+        # path for every method, so an API path's wrong method would reach the files.
+        app.router.default = UiFiles(directory=STATIC, html=True)
     app.add_middleware(BodyLimit, max_bytes=gate.settings.max_body_bytes)
-    # Outermost: a request without a valid token is refused before its body is read.
+    # A request without a valid token is refused before its body is read.
     app.add_middleware(AuthenticateProtected, gate=gate, routes_of=app)
+    # Outermost: HEAD becomes GET before authentication (and so needs a token where
+    # GET does); a method the path does not have is a 405, token or not.
+    app.add_middleware(ApiMethods, routes_of=app)
     return app

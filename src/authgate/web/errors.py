@@ -42,7 +42,19 @@ _TOKEN_DESCRIPTIONS = {
     "token_invalid": "The access token is invalid",
 }
 
-_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+#: The framework's own ``HTTPException``s (routing, static files, body and form
+#: parsing) as (status, code) of the contract. API.md has no 400: a body FastAPI or
+#: Starlette cannot parse (invalid UTF-8, JSON nested too deep, a form field over
+#: the parser's limit, a broken multipart body) is a 422 like any other bad body.
+#: ``StaticFiles`` says 401 for a file it may not read: to a client, that file is
+#: not there (and a 401 would need a challenge, RFC 9110 §15.5.2).
+_HTTP_ANSWERS: dict[int, tuple[int, str]] = {
+    400: (422, "validation_error"),
+    401: (404, "not_found"),
+    404: (404, "not_found"),
+    405: (405, "method_not_allowed"),
+    413: (413, "payload_too_large"),
+}
 
 
 def status_of(exc: errors.AuthError) -> int:
@@ -105,11 +117,19 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return error_response(422, "validation_error", request, detail=detail)
 
 
+def http_answer(status: int) -> tuple[int, str]:
+    """The (status, code) answering a framework ``HTTPException`` of ``status``."""
+    if status in _HTTP_ANSWERS:
+        return _HTTP_ANSWERS[status]
+    return status, "bad_request" if status < 500 else "internal_error"
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     exc = cast(StarletteHTTPException, exc)
-    code = _HTTP_CODES.get(exc.status_code, "http_error")
-    headers = dict(exc.headers or {})
-    return error_response(exc.status_code, code, request, headers=headers or None)
+    status, code = http_answer(exc.status_code)
+    log.debug("%s %s: %s", exc.status_code, code, exc.detail)
+    headers = dict(exc.headers or {}) if status == exc.status_code else {}
+    return error_response(status, code, request, headers=headers or None)
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:

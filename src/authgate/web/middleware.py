@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import orjson
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from authgate.core.i18n import message
+from authgate.web.errors import error_response
 
 _WITH_BODY = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -24,7 +24,7 @@ class BodyLimit:
         for name, value in scope["headers"]:
             if name == b"content-length":
                 if not value.isdigit() or int(value) > self.max_bytes:
-                    await self._too_large(send)
+                    await self._too_large(scope, receive, send)
                     return
         chunks: list[bytes] = []
         size = 0
@@ -36,7 +36,7 @@ class BodyLimit:
             chunk = event.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await self._too_large(send)
+                await self._too_large(scope, receive, send)
                 return
             chunks.append(chunk)
             if not event.get("more_body", False):
@@ -45,20 +45,12 @@ class BodyLimit:
         await self.app(scope, _replay([{"type": "http.request", "body": body}], receive), send)
 
     @staticmethod
-    async def _too_large(send: Send) -> None:
-        body = orjson.dumps({"detail": message("payload_too_large"), "code": "payload_too_large"})
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
+    async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
+        # The rest of the body is never read: the connection cannot be reused.
+        response = error_response(
+            413, "payload_too_large", Request(scope), headers={"Connection": "close"}
         )
-        await send({"type": "http.response.body", "body": body})
+        await response(scope, receive, send)
 
 
 def _replay(events: list[Message], then: Receive | None = None) -> Receive:

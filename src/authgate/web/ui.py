@@ -4,15 +4,22 @@ Vite names every asset after its content, so ``/assets/*`` may be cached for goo
 ``index.html`` names the current assets and must be revalidated each time (without
 ``Cache-Control`` a browser may cache it heuristically and keep asking for assets an
 upgrade removed). The pages may not be framed by another site (clickjacking).
+
+The UI answers whatever no API route takes (``app.py`` makes it the router's
+default, not a mount at ``/``, so that API paths keep their 404 and 405 answers).
+Only GET and HEAD read a file; another method is a 405 where a file is, and a 404
+everywhere else, like any unknown path.
 """
 
 from __future__ import annotations
 
 import os
 
+from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.staticfiles import PathLike, StaticFiles
-from starlette.types import Scope
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocketClose
 
 ASSETS_CACHE = "public, max-age=31536000, immutable"
 PAGE_CACHE = "no-cache"
@@ -22,10 +29,27 @@ PAGE_HEADERS = {
     "Content-Security-Policy": "frame-ancestors 'none'",
     "Referrer-Policy": "no-referrer",
 }
+_READ = ("GET", "HEAD")
 
 
 class UiFiles(StaticFiles):
     """``StaticFiles`` for the UI: long-lived hashed assets, revalidated pages."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":  # a websocket to a path no route has
+            await WebSocketClose()(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        if scope["method"] in _READ:
+            return await super().get_response(path, scope)
+        # StaticFiles would answer 405 whether or not a file is there, making every
+        # path "exist" for PUT and not for GET. Look the file up as a GET would.
+        found = await super().get_response(path, {**scope, "method": "GET"})
+        if found.status_code == 404:
+            raise HTTPException(status_code=404)
+        raise HTTPException(status_code=405, headers={"Allow": ", ".join(_READ)})
 
     def file_response(
         self,
