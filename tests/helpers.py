@@ -27,6 +27,18 @@ async def signed_up(client: httpx.AsyncClient, email: str = "alice@example.com")
     return await login(client, email)
 
 
+async def head_and_get(
+    client: httpx.AsyncClient, path: str
+) -> tuple[httpx.Response, httpx.Response]:
+    """HEAD and GET of ``path``, checked to be 200 both and the HEAD without a body
+    (RFC 9110 §9.3.2); the caller compares the headers it cares about."""
+    get = await client.get(path)
+    head = await client.head(path)
+    assert head.status_code == get.status_code == 200
+    assert head.content == b""
+    return head, get
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.helpers import bearer, signed_up
+from tests.helpers import bearer, head_and_get, signed_up
 
 SESSION_ID = "00000000-0000-4000-8000-000000000000"
 
@@ -64,10 +64,7 @@ async def test_head_on_a_get_route_is_the_get_without_a_body(
     client: httpx.AsyncClient, path: str
 ) -> None:
     """HEAD answers as GET does (status, headers), without the body (RFC 9110 §9.3.2)."""
-    get = await client.get(path)
-    head = await client.head(path)
-    assert head.status_code == get.status_code == 200
-    assert head.content == b""
+    head, get = await head_and_get(client, path)
     for header in ("content-type", "content-length", "cache-control"):
         assert head.headers.get(header) == get.headers.get(header)
 

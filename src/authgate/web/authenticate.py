@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from authgate.core.errors import AuthError
 from authgate.web.deps import PRINCIPAL_SCOPE_KEY
 from authgate.web.errors import auth_error_response
+from authgate.web.methods import api_operations
 
 if TYPE_CHECKING:
     from authgate.web.gate import AuthGate
@@ -33,13 +34,11 @@ log = logging.getLogger("authgate.web")
 
 def protected_operations(app: FastAPI, scheme: str) -> list[tuple[re.Pattern[str], frozenset[str]]]:
     """(path pattern, methods) of every operation the OpenAPI schema marks as secured
-    by ``scheme`` — exactly the routes that depend on that security dependency,
-    wherever and however their routers were included."""
+    by ``scheme`` — exactly the routes that depend on that security dependency."""
     protected: dict[str, set[str]] = {}
-    for path, operations in app.openapi().get("paths", {}).items():
-        for method, operation in operations.items():
-            if any(scheme in requirement for requirement in operation.get("security", ())):
-                protected.setdefault(path, set()).add(method.upper())
+    for path, method, operation in api_operations(app):
+        if any(scheme in requirement for requirement in operation.get("security", ())):
+            protected.setdefault(path, set()).add(method)
     return [(compile_path(path)[0], frozenset(methods)) for path, methods in protected.items()]
 
 

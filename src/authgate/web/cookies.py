@@ -8,7 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from authgate.core.csrf import csrf_matches
+from authgate.core.csrf import csrf_matches, csrf_token
 from authgate.core.errors import CsrfFailed
 from authgate.core.models import TokenPair
 
@@ -74,11 +74,12 @@ def clear_token_cookies(response: Response, *, secure: bool) -> None:
         )
 
 
-def check_csrf(request: Request, expected: str) -> None:
+def check_csrf(request: Request, token_id: str) -> None:
     """CSRF check for a cookie-authenticated request with an unsafe method.
 
-    ``expected`` is the CSRF token of the pair the request is authenticated with
-    (:func:`authgate.core.csrf.csrf_token`).
+    ``token_id`` is the ``jti`` of the pair the request is authenticated with; the
+    expected value (:func:`authgate.core.csrf.csrf_token`) is derived from it only
+    for an unsafe method.
 
     Raises:
         CsrfFailed: the X-CSRF-Token header does not equal the csrf_token cookie, or
@@ -90,5 +91,5 @@ def check_csrf(request: Request, expected: str) -> None:
     header = request.headers.get(CSRF_HEADER, "")
     if not cookie or not header or not csrf_matches(header, cookie):
         raise CsrfFailed("X-CSRF-Token does not match the csrf_token cookie")
-    if not csrf_matches(expected, header):
+    if not csrf_matches(csrf_token(token_id), header):
         raise CsrfFailed("X-CSRF-Token is not the current session's")

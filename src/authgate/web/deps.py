@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 from fastapi import Request
 from fastapi.security import OAuth2PasswordBearer
 
-from authgate.core.csrf import csrf_token
 from authgate.core.errors import TokenInvalid, TokenMissing
 from authgate.core.models import Principal
 from authgate.web.cookies import ACCESS_COOKIE, check_csrf
@@ -86,5 +85,5 @@ class CurrentUser(OAuth2PasswordBearer):
             raise TokenInvalid("token too long")
         principal = self.gate.service.authenticate(token)
         if from_cookie:
-            check_csrf(request, csrf_token(principal.token_id))
+            check_csrf(request, principal.token_id)
         return principal

@@ -18,7 +18,8 @@ Paths the schema does not list (the UI, ``/docs``) are left to the router.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.requests import Request
@@ -54,11 +55,17 @@ class PathMethods:
         return found
 
 
+def api_operations(app: FastAPI) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(path, METHOD, operation) of every operation in ``app``'s OpenAPI schema: what
+    the routes declare, wherever and however their routers were included."""
+    for path, operations in app.openapi().get("paths", {}).items():
+        for method, operation in operations.items():
+            yield path, method.upper(), operation
+
+
 def schema_methods(app: FastAPI) -> PathMethods:
     """The methods of every path in ``app``'s OpenAPI schema."""
-    return PathMethods(
-        (path, operations) for path, operations in app.openapi().get("paths", {}).items()
-    )
+    return PathMethods((path, [method]) for path, method, _ in api_operations(app))
 
 
 def allow_header(methods: frozenset[str]) -> str:

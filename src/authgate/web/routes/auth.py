@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from authgate.core.csrf import access_token_id, csrf_token
+from authgate.core.csrf import access_token_id
 from authgate.core.errors import NotFound, RefreshInvalid
 from authgate.core.models import Principal, Session, TokenPair, User
 from authgate.web.cookies import REFRESH_COOKIE, check_csrf, clear_token_cookies, set_token_cookies
@@ -153,7 +153,7 @@ def auth_router(gate: "AuthGate") -> APIRouter:
             token = request.cookies.get(REFRESH_COOKIE)
             if token is not None:
                 from_cookie = True
-                check_csrf(request, csrf_token(access_token_id(token)))
+                check_csrf(request, access_token_id(token))
         if token is None:
             raise RefreshInvalid("no refresh token")
         pair = await gate.service.refresh(token)
