@@ -79,15 +79,19 @@ async def test_a_revocation_reaches_another_instance_within_a_second(
         await becomes(b, "t1", "revoked", timeout=1.0)
         latency = time.monotonic() - started
         await a.revoke(Revocation(kind="sid", subject="s1", expires_at=now() + 60))
-        await a.revoke(Revocation(kind="user", subject="u", cutoff=now(), expires_at=now() + 60))
+        # One fixed instant: reading the clock again could cross a second boundary.
+        cutoff_at = now()
+        await a.revoke(
+            Revocation(kind="user", subject="u", cutoff=cutoff_at, expires_at=cutoff_at + 60)
+        )
 
         async def both() -> bool:
-            session = b.is_revoked("t2", "s1", "someone", now())
-            cutoff = b.is_revoked("t3", None, "u", now() - 1)
+            session = b.is_revoked("t2", "s1", "someone", cutoff_at)
+            cutoff = b.is_revoked("t3", None, "u", cutoff_at - 1)
             return session and cutoff
 
         await eventually(both, timeout=1.0, what="sid and user entries")
-        assert not b.is_revoked("t4", "s2", "u", now() + 1)  # issued after the cutoff
+        assert not b.is_revoked("t4", "s2", "u", cutoff_at)  # issued at the cutoff: valid
     print(f"channel latency: {latency * 1000:.1f} ms")
 
 
