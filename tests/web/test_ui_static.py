@@ -96,3 +96,26 @@ async def test_writing_to_a_ui_file_is_405(
     assert response.status_code == 405
     assert response.headers["allow"] == "GET, HEAD"
     assert response.json()["code"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize(
+    "range_header",
+    [
+        pytest.param("bytes=0-9", id="satisfiable"),
+        pytest.param("bytes=abc", id="malformed"),
+        pytest.param("items=0-9", id="unknown-unit"),
+        pytest.param("bytes=999999999-", id="unsatisfiable"),
+        pytest.param("bytes=" + ",".join(["0-0"] * 200), id="too-many-ranges"),
+    ],
+)
+async def test_a_range_header_is_ignored_not_a_plain_text_error(
+    client: httpx.AsyncClient, range_header: str
+) -> None:
+    """UI files are whole 200s whatever ``Range`` says (RFC 9110 §14.2 lets a server
+    ignore it), so no request gets Starlette's plain-text 400 or 416."""
+    whole = await client.get("/")
+    response = await client.get("/", headers={"Range": range_header, "If-Range": "x"})
+    assert response.status_code == 200
+    assert response.content == whole.content
+    assert "content-range" not in response.headers
+    assert response.headers["accept-ranges"] == "none"

@@ -8,7 +8,9 @@ upgrade removed). The pages may not be framed by another site (clickjacking).
 The UI answers whatever no API route takes (``app.py`` makes it the router's
 default, not a mount at ``/``, so that API paths keep their 404 and 405 answers).
 Only GET and HEAD read a file; another method is a 405 where a file is, and a 404
-everywhere else, like any unknown path.
+everywhere else, like any unknown path. Range requests are ignored (RFC 9110 §14.2
+allows it; the files are small): a malformed or unsatisfiable ``Range`` would
+otherwise get Starlette's plain-text 400 or 416, outside the contract's errors.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ PAGE_HEADERS = {
     "Referrer-Policy": "no-referrer",
 }
 _READ = ("GET", "HEAD")
+_RANGE_HEADERS = (b"range", b"if-range")
 
 
 class UiFiles(StaticFiles):
@@ -39,7 +42,8 @@ class UiFiles(StaticFiles):
         if scope["type"] != "http":  # a websocket to a path no route has
             await WebSocketClose()(scope, receive, send)
             return
-        await super().__call__(scope, receive, send)
+        headers = [(k, v) for k, v in scope["headers"] if k.lower() not in _RANGE_HEADERS]
+        await super().__call__({**scope, "headers": headers}, receive, send)
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         if scope["method"] in _READ:
@@ -62,4 +66,5 @@ class UiFiles(StaticFiles):
         is_asset = str(scope.get("path", "")).startswith("/assets/")
         response.headers["Cache-Control"] = ASSETS_CACHE if is_asset else PAGE_CACHE
         response.headers.update(PAGE_HEADERS)
+        response.headers["Accept-Ranges"] = "none"
         return response
