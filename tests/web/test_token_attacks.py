@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from authgate.core.tokens import MAX_NUMERIC_DATE
 from tests.conftest import SECRET
 from tests.helpers import b64url, bearer, claims_of, forge, signed_up
 
@@ -82,6 +83,43 @@ async def test_forged_tokens_are_token_invalid(
     status, code, challenge = await _status(client, forge(header, claims, key))
     assert (status, code) == (401, "token_invalid")
     assert challenge.startswith('Bearer error="invalid_token"')
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        pytest.param("exp", float("inf"), id="exp-infinite"),
+        pytest.param("exp", float("nan"), id="exp-nan"),
+        pytest.param("exp", 10**30, id="exp-beyond-year-9999"),
+        pytest.param("iat", float("-inf"), id="iat-minus-infinite"),
+        pytest.param("iat", -1, id="iat-before-1970"),
+        pytest.param("nbf", float("nan"), id="nbf-nan"),
+    ],
+)
+async def test_signed_but_impossible_times_are_token_invalid(
+    client: httpx.AsyncClient, name: str, value: float
+) -> None:
+    """Times no clock or column can hold, even under a good signature (a service
+    sharing the secret could sign them), are token_invalid, never a 500 — on a read
+    and on logout, which stores the token's ``exp``."""
+    claims = await _claims(client)
+    claims[name] = value
+    token = forge(HS256, claims, SECRET)
+    assert (await _status(client, token))[:2] == (401, "token_invalid")
+    logout = await client.post("/auth/logout", headers=bearer(token))
+    assert (logout.status_code, logout.json()["code"]) == (401, "token_invalid")
+
+
+async def test_the_latest_expiry_a_token_may_have_still_logs_out(
+    client: httpx.AsyncClient,
+) -> None:
+    """``exp`` at the end of year 9999 is a valid token whose revocation is stored."""
+    claims = await _claims(client)
+    claims["exp"] = MAX_NUMERIC_DATE
+    token = forge(HS256, claims, SECRET)
+    assert (await _status(client, token))[0] == 200
+    assert (await client.post("/auth/logout", headers=bearer(token))).status_code == 204
+    assert (await _status(client, token))[:2] == (401, "token_revoked")
 
 
 async def test_tampered_payload_is_token_invalid(client: httpx.AsyncClient) -> None:

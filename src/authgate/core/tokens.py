@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
@@ -40,6 +41,8 @@ log = logging.getLogger("authgate.tokens")
 _ALLOWED_HEADER = frozenset({"alg", "typ", "kid"})
 _CACHE_SIZE = 4096
 _REFUSED_SIZE = 1024
+#: 9999-12-31T23:59:59Z: the last instant a ``datetime`` (and the database) can hold.
+MAX_NUMERIC_DATE = 253_402_300_799
 #: JWK members that only a private key has (RFC 7518 §6.2.2, §6.3.2; RFC 8037 §2).
 _PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 #: Left out of published keys: ``use`` says it (RFC 7517 §4.3: not both).
@@ -65,8 +68,13 @@ class TokenRules:
     leeway: int = 10
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+def _is_numeric_date(value: object) -> bool:
+    """A JSON number of seconds between 1970 and the year 9999: not a boolean, not
+    NaN or infinite (Python's JSON reads ``NaN`` and ``1e999``), nothing that
+    overflows a ``datetime`` or a BIGINT column downstream."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    return math.isfinite(value) and 0 <= value <= MAX_NUMERIC_DATE
 
 
 def read_header(token: str, rules: TokenRules) -> dict[str, Any]:
@@ -156,10 +164,10 @@ def check_claims(
 
 def _check_claims(claims: dict[str, Any], rules: TokenRules) -> Principal:
     for name in ("exp", "iat"):
-        if not _is_number(claims.get(name)):
+        if not _is_numeric_date(claims.get(name)):
             raise TokenInvalid(f"{name} missing or not a NumericDate")
     nbf = claims.get("nbf")
-    if nbf is not None and not _is_number(nbf):
+    if nbf is not None and not _is_numeric_date(nbf):
         raise TokenInvalid("nbf is not a NumericDate")
     for name in ("sub", "jti", "email"):
         value = claims.get(name)
