@@ -78,7 +78,7 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
 # -- PostgreSQL: one scratch database per test session, emptied between tests ---------
 
 
-def _run_sql(url: str, sql: str) -> None:
+def run_sql(url: str, sql: str) -> None:
     """Run one statement (in its own thread and event loop: fixtures may be set up
     while a test's loop is running)."""
     import asyncpg
@@ -100,19 +100,19 @@ def _run_sql(url: str, sql: str) -> None:
 def postgres_database() -> Iterator[str]:
     name = f"authgate_test_{uuid.uuid4().hex[:10]}"
     try:
-        _run_sql(POSTGRES_URL, f'CREATE DATABASE "{name}"')
+        run_sql(POSTGRES_URL, f'CREATE DATABASE "{name}"')
     except Exception as exc:  # any failure means: no usable server here
         service_missing("PostgreSQL", exc)
     base, _, _ = POSTGRES_URL.rpartition("/")
     yield f"{base}/{name}"
-    _run_sql(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    run_sql(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
 def postgres_url(postgres_database: str) -> Iterator[str]:
     """The scratch database, emptied after the test."""
     yield postgres_database
-    _run_sql(
+    run_sql(
         postgres_database,
         "DO $$ BEGIN IF to_regclass('public.users') IS NOT NULL THEN "
         "TRUNCATE users, sessions, refresh_tokens, revocations, plans CASCADE; "

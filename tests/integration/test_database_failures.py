@@ -4,6 +4,7 @@ controls (the shared server itself cannot be stopped) → 503, then resume."""
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -11,6 +12,7 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
+from tests.conftest import POSTGRES_URL, run_sql
 from tests.helpers import PASSWORD, bearer, login, register
 from tests.integration.checks import (
     assert_logged_once_not_per_request,
@@ -78,3 +80,42 @@ async def test_database_outage_answers_503_then_resumes(
     assert (await client.post("/auth/refresh", json=refresh)).status_code == 200
     assert outage_lines(caplog, "database") == (1, 1)
     assert_logged_once_not_per_request(caplog)
+
+
+@pytest.fixture
+def doomed_database() -> Any:
+    """A database of its own, which the test drops under the running app."""
+    name = f"authgate_doomed_{uuid.uuid4().hex[:10]}"
+    run_sql(POSTGRES_URL, f'CREATE DATABASE "{name}"')
+    yield name, f"{POSTGRES_URL.rpartition('/')[0]}/{name}"
+    run_sql(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def test_a_database_dropped_under_the_app_answers_503(
+    app_factory: Callable[..., Any],
+    make_client: Callable[[Any], httpx.AsyncClient],
+    doomed_database: tuple[str, str],
+) -> None:
+    """The server answers, but "database does not exist" (SQLSTATE 3D000, which
+    asyncpg does not report as a connection error): 503 everywhere, not a 500."""
+    name, url = doomed_database
+    app, _ = await app_factory(database_url=url)
+    client = make_client(app)
+    await register(client, "alice@example.com")
+    tokens = await login(client, "alice@example.com")
+    headers = bearer(tokens["access_token"])
+
+    run_sql(POSTGRES_URL, f'DROP DATABASE "{name}" WITH (FORCE)')
+
+    credentials = {"email": "alice@example.com", "password": PASSWORD}
+    for _ in range(2):
+        assert_unavailable(await client.get("/healthz"))
+        assert_unavailable(await client.get("/plans", headers=headers))
+        assert_unavailable(await client.get("/auth/me", headers=headers))
+        assert_unavailable(await client.post("/plans", json={"title": "a"}, headers=headers))
+        assert_unavailable(await client.post("/auth/login", json=credentials))
+        assert_unavailable(await client.post("/auth/register", json=credentials))
+        assert_unavailable(
+            await client.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+        )
+        assert_unavailable(await client.post("/auth/logout", headers=headers))

@@ -24,7 +24,7 @@ from sqlalchemy import text
 
 from authgate.storage.sql.database import MIGRATIONS, Database
 from authgate.storage.sql.tables import metadata
-from tests.conftest import POSTGRES_URL, SECRET, _run_sql, service_missing
+from tests.conftest import POSTGRES_URL, SECRET, run_sql, service_missing
 from tests.integration.services import AUTHGATE
 
 pytestmark = pytest.mark.slow
@@ -58,11 +58,11 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
         return
     name = f"authgate_migrate_{uuid.uuid4().hex[:10]}"
     try:
-        _run_sql(POSTGRES_URL, f'CREATE DATABASE "{name}"')
+        run_sql(POSTGRES_URL, f'CREATE DATABASE "{name}"')
     except Exception as exc:
         service_missing("PostgreSQL", exc)
     yield f"{POSTGRES_URL.rpartition('/')[0]}/{name}"
-    _run_sql(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    run_sql(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def upgrade(database_url: str) -> subprocess.CompletedProcess[str]:

@@ -61,9 +61,20 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {lines[0] if lines else ''}"
 
 
+#: SQLSTATE classes that say the server cannot serve us now, not that a statement is
+#: wrong: connection exception, invalid catalog (the database was dropped), invalid
+#: authorization (the role or its password changed), insufficient resources (too many
+#: connections, disk full), operator intervention (shutdown, restart, cancel) and
+#: system error. asyncpg reports some of them as plain ``DBAPIError``s.
+_UNAVAILABLE_SQLSTATES = frozenset({"08", "3D", "28", "53", "57", "58"})
+
+
 def _is_connectivity(exc: DBAPIError) -> bool:
     name = type(exc).__name__
-    return exc.connection_invalidated or name in {"OperationalError", "InterfaceError"}
+    if exc.connection_invalidated or name in {"OperationalError", "InterfaceError"}:
+        return True
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate[:2] in _UNAVAILABLE_SQLSTATES
 
 
 class Database:
