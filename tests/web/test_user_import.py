@@ -134,13 +134,27 @@ def test_the_command_reports_bad_rows_by_line_and_imports_the_rest(
     assert "line 2: this email is registered already" in again.stderr
 
 
-def test_a_dry_run_stores_nothing(cli_env: Callable[..., Any], tmp_path: Path) -> None:
-    """--dry-run checks the rows and says what would be imported."""
+def test_a_dry_run_stores_nothing_and_predicts_the_real_run(
+    cli_env: Callable[..., Any], tmp_path: Path
+) -> None:
+    """--dry-run checks the rows against the database too (emails registered
+    already) and says what a real run would do, storing nothing."""
     path = tmp_path / "users.jsonl"
     path.write_text(json.dumps({"email": "ann@example.com", "password_hash": old_hash(OLD)}))
     result = cli_env("user", "import", "--dry-run", str(path))
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "would import 1 users; skipped 0 rows"
+    assert cli_env("user", "list", "--json").stdout.strip() == ""
+
+    assert cli_env("user", "import", str(path)).exit_code == 0
+    with path.open("a") as more:
+        more.write("\n" + json.dumps({"email": "bob@example.com", "password_hash": old_hash(OLD)}))
+    again = cli_env("user", "import", "--dry-run", str(path))
+    assert again.exit_code == 1, again.output
+    assert again.stdout.strip() == "would import 1 users; skipped 1 rows"
+    assert "line 1: this email is registered already" in again.stderr
+    listed = cli_env("user", "list", "--json").stdout.splitlines()
+    assert [json.loads(line)["email"] for line in listed] == ["ann@example.com"]
 
 
 @pytest.mark.parametrize(

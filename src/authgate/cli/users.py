@@ -94,7 +94,10 @@ def user_import(
     file_format: Annotated[
         str, typer.Option("--format", help="jsonl, csv, or auto (by extension, then content).")
     ] = "auto",
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check the rows only.")] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Check the rows and the database; store nothing."),
+    ] = False,
 ) -> None:
     """Bring users over: JSON lines or CSV of email and bcrypt hash.
 
@@ -119,12 +122,12 @@ def user_import(
     except ValidationFailed as exc:
         fail(f"{file}: {exc.reason}")
     problems = batch.problems
-    imported = len(batch.rows)
-    if not dry_run and batch.rows:
+    imported = 0
+    if batch.rows:
 
         @with_runtime
         async def store(service: Any) -> Any:
-            return await import_users(service.users, batch, now=service.clock())
+            return await import_users(service.users, batch, now=service.clock(), dry_run=dry_run)
 
         result = run(store())
         problems, imported = result.problems, result.imported

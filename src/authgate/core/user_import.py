@@ -183,10 +183,13 @@ def _header(row: list[str]) -> tuple[int, int] | None:
     raise ValidationFailed(f"the CSV header {row!r} names no email and password_hash columns")
 
 
-async def import_users(users: UserStore, batch: ImportBatch, *, now: float) -> ImportResult:
+async def import_users(
+    users: UserStore, batch: ImportBatch, *, now: float, dry_run: bool = False
+) -> ImportResult:
     """Store the good rows of a batch, all in one transaction; report the rest.
 
-    Rows whose email is registered already are skipped and reported.
+    Rows whose email is registered already are skipped and reported. With
+    ``dry_run`` nothing is stored and the result says what a real run would do.
 
     Raises:
         EmailTaken: an email was registered while importing (nothing was stored).
@@ -204,7 +207,10 @@ async def import_users(users: UserStore, batch: ImportBatch, *, now: float) -> I
         )
         for row in batch.rows
     ]
-    taken = await users.add_many(new_users)
+    if dry_run:
+        taken = await users.taken([key for _, key in new_users])
+    else:
+        taken = await users.add_many(new_users)
     problems = [*batch.problems]
     problems += [
         RowProblem(line=row.line, reason="this email is registered already")

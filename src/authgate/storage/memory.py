@@ -32,11 +32,14 @@ class MemoryUsers:
         self._by_id[user.id] = user
 
     async def add_many(self, new: Sequence[tuple[User, str]]) -> set[str]:
-        taken = {key for _, key in new if key in self._keys}
+        taken = await self.taken([key for _, key in new])
         for user, key in new:
             if key not in taken:
                 await self.add(user, key)
         return taken
+
+    async def taken(self, email_keys: Sequence[str]) -> set[str]:
+        return {key for key in email_keys if key in self._keys}
 
     async def by_email(self, email_key: str) -> User | None:
         user_id = self._keys.get(email_key)

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authgate.core.errors import EmailTaken
 from authgate.core.models import User
@@ -60,15 +61,9 @@ class SqlUsers:
             raise EmailTaken() from None
 
     async def add_many(self, new: Sequence[tuple[User, str]]) -> set[str]:
-        keys = [key for _, key in new]
         try:
             async with self.db.begin() as conn:
-                taken: set[str] = set()
-                for start in range(0, len(keys), _IN_CHUNK):
-                    query = select(users.c.email_key).where(
-                        users.c.email_key.in_(keys[start : start + _IN_CHUNK])
-                    )
-                    taken.update((await conn.execute(query)).scalars())
+                taken = await _taken(conn, [key for _, key in new])
                 rows = [
                     {
                         "id": user.id,
@@ -87,6 +82,10 @@ class SqlUsers:
             # Registered between the check and the insert: the transaction is rolled back.
             raise EmailTaken("an email was registered during the import") from None
         return taken
+
+    async def taken(self, email_keys: Sequence[str]) -> set[str]:
+        async with self.db.connect() as conn:
+            return await _taken(conn, email_keys)
 
     async def by_email(self, email_key: str) -> User | None:
         return await self._one(f"{_SELECT} WHERE email_key = :key", {"key": email_key})
@@ -118,3 +117,13 @@ class SqlUsers:
     async def _one(self, sql: str, params: dict[str, str]) -> User | None:
         rows = await self.db.read(sql, params)
         return user_from_row(rows[0]) if rows else None
+
+
+async def _taken(conn: AsyncConnection, email_keys: Sequence[str]) -> set[str]:
+    """The registered keys among ``email_keys`` (a few queries, chunked)."""
+    taken: set[str] = set()
+    for start in range(0, len(email_keys), _IN_CHUNK):
+        chunk = email_keys[start : start + _IN_CHUNK]
+        query = select(users.c.email_key).where(users.c.email_key.in_(chunk))
+        taken.update((await conn.execute(query)).scalars())
+    return taken
