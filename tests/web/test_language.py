@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
@@ -46,3 +48,37 @@ async def test_english_is_the_default(client: httpx.AsyncClient) -> None:
         "detail": "Incorrect email or password",
         "code": "invalid_credentials",
     }
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "expected"),
+    [
+        pytest.param("/auth/register", {"email": "k@example.com"}, "필수 항목입니다", id="missing"),
+        pytest.param(
+            "/auth/login", {"email": 42, "password": "x" * 8}, "문자열이어야 합니다", id="type"
+        ),
+        pytest.param(
+            "/auth/login",
+            {"email": "k@example.com", "password": "x" * 1025},
+            "1024자 이하여야 합니다",
+            id="too-long",
+        ),
+        pytest.param("/auth/login", "[1]", "JSON 객체여야 합니다", id="not-an-object"),
+        pytest.param("/auth/login", b"{oops", "본문이 올바른 JSON이 아닙니다", id="not-json"),
+    ],
+)
+async def test_a_422_list_follows_accept_language(
+    client: httpx.AsyncClient, path: str, body: object, expected: str
+) -> None:
+    """Each item of a 422 ``detail`` list is in Korean when asked (English is
+    pydantic's wording); ``loc``, ``type`` and the code stay the same."""
+    content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    headers = {"content-type": "application/json"}
+    korean = await client.post(path, content=content, headers={**headers, "Accept-Language": "ko"})
+    english = await client.post(path, content=content, headers=headers)
+    assert korean.status_code == english.status_code == 422
+    assert korean.json()["code"] == english.json()["code"] == "validation_error"
+    ko_items, en_items = korean.json()["detail"], english.json()["detail"]
+    assert expected in [item["msg"] for item in ko_items]
+    assert [(i["loc"], i["type"]) for i in ko_items] == [(i["loc"], i["type"]) for i in en_items]
+    assert all(item["msg"].isascii() for item in en_items)

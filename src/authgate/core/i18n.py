@@ -45,6 +45,49 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
 }
 
+#: Korean for the item messages of a 422 list (``detail[].msg``), by the item's
+#: ``type`` (pydantic's error types, and the body checks of ``web/routes/_io.py``).
+#: English keeps pydantic's own wording; a type not listed here gets the general
+#: ``validation_error`` message. ``{name}`` fields come from the item's ``ctx``.
+FIELD_MESSAGES: dict[str, dict[str, str]] = {
+    "ko": {
+        "missing": "필수 항목입니다",
+        "string_type": "문자열이어야 합니다",
+        "string_too_short": "{min_length}자 이상이어야 합니다",
+        "string_too_long": "{max_length}자 이하여야 합니다",
+        "bool_type": "true 또는 false여야 합니다",
+        "bool_parsing": "true 또는 false여야 합니다",
+        "model_attributes_type": "JSON 객체여야 합니다",
+        "dict_type": "JSON 객체여야 합니다",
+        "model_type": "JSON 객체여야 합니다",
+        "json_invalid": "본문이 올바른 JSON이 아닙니다",
+        "content_type": "application/json 본문이어야 합니다",
+        "value_error": "값이 올바르지 않습니다",
+        "uuid_parsing": "올바른 ID가 아닙니다",
+        "uuid_type": "올바른 ID가 아닙니다",
+        "int_parsing": "정수여야 합니다",
+        "int_type": "정수여야 합니다",
+        "extra_forbidden": "허용되지 않는 항목입니다",
+    },
+}
+
+
+def field_message(
+    error_type: str, english: str, context: dict[str, object] | None, language: str
+) -> str:
+    """One 422 item's message in ``language`` (``english`` is pydantic's own)."""
+    table = FIELD_MESSAGES.get(language)
+    if table is None:
+        return english
+    template = table.get(error_type)
+    if template is None:
+        return message("validation_error", language)
+    try:
+        return template.format(**(context or {}))
+    except (KeyError, IndexError, ValueError):
+        return message("validation_error", language)
+
+
 LANGUAGES = tuple(MESSAGES)
 DEFAULT_LANGUAGE = "en"
 

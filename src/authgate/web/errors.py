@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from authgate.core import errors
-from authgate.core.i18n import message, negotiate
+from authgate.core.i18n import field_message, message, negotiate
 
 log = logging.getLogger("authgate.web")
 
@@ -104,12 +104,18 @@ async def _auth_error(request: Request, exc: Exception) -> Response:
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
     exc = cast(RequestValidationError, exc)
+    language = negotiate(request.headers.get("accept-language"))
     # Only where and what: never echo the input (it may be a password, or text
     # that cannot even be encoded back).
     detail = [
         {
             "loc": list(error.get("loc", ())),
-            "msg": str(error.get("msg", "")),
+            "msg": field_message(
+                str(error.get("type", "")),
+                str(error.get("msg", "")),
+                error.get("ctx"),
+                language,
+            ),
             "type": error.get("type"),
         }
         for error in exc.errors()
