@@ -38,6 +38,9 @@ JSON = {"Content-Type": "application/json"}
             {"Content-Type": "text/plain"},
             id="wrong-content-type",
         ),
+        pytest.param(
+            b'{"email": "a@example.com", "password": "password1"}', {}, id="no-content-type"
+        ),
         pytest.param(b"\xff\xfe\x00garbage", JSON, id="binary"),
         pytest.param(
             b'{"email": "a@example.com", "password": "\\ud800abcdefgh"}', JSON, id="lone-surrogate"
@@ -52,6 +55,17 @@ async def test_malformed_bodies_get_422(
     assert response.status_code == 422, response.text
     assert response.json()["code"] == "validation_error"
     assert "detail" in response.json()
+
+
+async def test_a_refresh_body_must_be_declared_as_json(client: httpx.AsyncClient) -> None:
+    """Like every other body: no ``Content-Type``, or another one, is a 422."""
+    tokens = await signed_up(client)
+    body = json.dumps({"refresh_token": tokens["refresh_token"]}).encode()
+    for headers in ({}, {"Content-Type": "text/plain"}):
+        response = await client.post("/auth/refresh", content=body, headers=headers)
+        assert (response.status_code, response.json()["code"]) == (422, "validation_error")
+    fine = await client.post("/auth/refresh", content=body, headers=JSON)
+    assert fine.status_code == 200
 
 
 @pytest.mark.parametrize(

@@ -45,14 +45,17 @@ def is_json(media_type: str) -> bool:
 async def read_json(request: Request, *, optional: bool = False) -> Any:
     """The JSON body of a request (None if empty and ``optional``).
 
+    A body must be declared as JSON, as FastAPI requires of its own body parameters
+    (its ``strict_content_type``): one without a ``Content-Type`` is refused too, so
+    every route reads bodies alike.
+
     Raises:
         RequestValidationError: not JSON, or not declared as JSON.
     """
     body = await request.body()
     if not body.strip() and optional:
         return None
-    media_type = content_type(request)
-    if media_type and not is_json(media_type):
+    if not is_json(content_type(request)):
         raise RequestValidationError(
             [{"loc": ("body",), "msg": "expected an application/json body", "type": "content_type"}]
         )
