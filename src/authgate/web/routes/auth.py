@@ -71,12 +71,13 @@ def auth_router(gate: "AuthGate") -> APIRouter:
     settings = gate.settings
     CurrentPrincipal = Annotated[Principal, Depends(gate.current_user)]
 
-    def wants_cookies(request: Request, from_cookie: bool = False) -> bool:
+    def wants_cookies(request: Request) -> bool:
+        """API.md: with ``both``, each login or refresh chooses (``?transport=cookie``
+        gets cookies, anything else the body), whichever way the refresh token came.
+        A deployment that must never show a token to scripts sets ``cookie``."""
         if settings.token_transport != "both":
             return settings.token_transport == "cookie"
-        # A refresh token that came in a cookie goes back in a cookie: a script
-        # must never be able to read one out of a response body.
-        return from_cookie or request.query_params.get("transport") == "cookie"
+        return request.query_params.get("transport") == "cookie"
 
     def token_response(pair: TokenPair, cookies: bool) -> Response:
         if not cookies:
@@ -148,16 +149,14 @@ def auth_router(gate: "AuthGate") -> APIRouter:
     async def refresh(request: Request) -> Response:
         data = await read_json(request, optional=True)
         token = validate(RefreshIn, data).refresh_token if data is not None else None
-        from_cookie = False
         if token is None and settings.token_transport != "bearer":
             token = request.cookies.get(REFRESH_COOKIE)
             if token is not None:
-                from_cookie = True
                 check_csrf(request, access_token_id(token))
         if token is None:
             raise RefreshInvalid("no refresh token")
         pair = await gate.service.refresh(token)
-        return token_response(pair, wants_cookies(request, from_cookie))
+        return token_response(pair, wants_cookies(request))
 
     @router.post("/auth/logout", status_code=204, responses=_errors(401, 403), tags=["auth"])
     async def logout(request: Request, principal: CurrentPrincipal) -> Response:
