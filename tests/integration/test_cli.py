@@ -85,6 +85,39 @@ def test_token_decode(tmp_path: Path) -> None:
     assert garbage.returncode != 0 and garbage.stderr.count("\n") == 1
 
 
+def test_token_decode_of_impossible_times(tmp_path: Path) -> None:
+    """NaN and infinite times (which Python's JSON reads) are shown as such: no
+    traceback, and the token does not verify."""
+    from tests.helpers import b64url
+
+    header = b64url(b'{"alg":"HS256","typ":"JWT"}')
+    for claims in (b'{"sub":"x","exp":NaN}', b'{"sub":"x","exp":1e400,"iat":-Infinity}'):
+        result = cli(tmp_path, "token", "decode", f"{header}.{b64url(claims)}.c2ln")
+        assert result.returncode == 1, result.stderr
+        assert "Traceback" not in result.stderr
+        assert "out of the calendar's range" in result.stdout
+        assert "verifies here: no" in result.stdout
+
+
+def test_serve_on_a_busy_port_is_one_line(tmp_path: Path) -> None:
+    """A port in use (or a host that does not resolve) is one line before start-up,
+    not uvicorn's start-up and shut-down log."""
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = cli(tmp_path, "serve", "--port", str(port))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"error: cannot listen on 127.0.0.1:{port}: Address already in use"
+    ]
+    nowhere = cli(tmp_path, "serve", "--host", "no-such-host.invalid", "--port", "8000")
+    assert nowhere.returncode == 1
+    assert nowhere.stderr.strip().splitlines()[-1].startswith("error: --host no-such-host.invalid")
+
+
 @pytest.mark.parametrize(
     ("env", "variable"),
     [
@@ -98,6 +131,22 @@ def test_token_decode(tmp_path: Path) -> None:
             "AUTHGATE_DATABASE_URL",
             id="unreachable-database",
         ),
+        pytest.param(
+            {"AUTHGATE_LIMIT_LOGIN_ADDRESS": "10 per minute; 0 per hour"},
+            "AUTHGATE_LIMIT_LOGIN_ADDRESS",
+            id="limit-allowing-nothing",
+        ),
+        pytest.param(
+            {"AUTHGATE_DATABASE_URL": "postgresql+asyncpg://u@127.0.0.1:abc/x"},
+            "AUTHGATE_DATABASE_URL",
+            id="database-port",
+        ),
+        pytest.param(
+            {"AUTHGATE_REDIS_URL": "redis://127.0.0.1:99999/0"},
+            "AUTHGATE_REDIS_URL",
+            id="redis-port",
+        ),
+        pytest.param({"AUTHGATE_REFRESH_TTL": "3000000d"}, "AUTHGATE_REFRESH_TTL", id="ttl"),
     ],
 )
 def test_bad_configuration_stops_serve_with_one_line(

@@ -10,7 +10,7 @@ import pytest
 
 from authgate.core.errors import ConfigurationError
 from authgate.core.keys import load_or_create_secret
-from authgate.core.settings import Settings, load_settings, parse_duration
+from authgate.core.settings import Settings, load_settings, parse_duration, redact_url
 
 
 @pytest.mark.parametrize(
@@ -77,6 +77,13 @@ def test_environment_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
         ("AUTHGATE_DATABASE_URL", "mysql://x", "sqlite+aiosqlite"),
         ("AUTHGATE_TOKEN_TRANSPORT", "carrier-pigeon", "AUTHGATE_TOKEN_TRANSPORT"),
         ("AUTHGATE_LEEWAY", "31", "AUTHGATE_LEEWAY"),
+        ("AUTHGATE_REFRESH_TTL", "3000000d", "at most 3650d"),
+        ("AUTHGATE_ACCESS_TTL", "1000000w", "at most 3650d"),
+        ("AUTHGATE_REFRESH_GRACE", "99999999999", "at most 3650d"),
+        ("AUTHGATE_DATABASE_URL", "postgresql+asyncpg://u@db:abc/x", "port"),
+        ("AUTHGATE_DATABASE_URL", "postgresql+asyncpg://u@db:99999/x", "port"),
+        ("AUTHGATE_REDIS_URL", "redis://127.0.0.1:abc/0", "port"),
+        ("AUTHGATE_REDIS_URL", "redis://127.0.0.1:0/0", "port"),
     ],
 )
 def test_bad_settings_name_their_variable(
@@ -90,6 +97,42 @@ def test_bad_settings_name_their_variable(
     assert len(lines) == 1
     assert lines[0].startswith(f"{variable}: ")
     assert fragment in lines[0]
+
+
+def test_the_longest_duration_is_accepted() -> None:
+    """Ten years is the limit: a token lifetime beyond it ends past year 9999 soon."""
+    assert parse_duration("3650d") == 3650 * 86400
+    assert Settings(refresh_ttl="3650d").refresh_ttl_seconds == 3650 * 86400
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        pytest.param(
+            "postgresql+asyncpg://app:hunter2@db:5432/x",
+            "postgresql+asyncpg://app:***@db:5432/x",
+            id="userinfo",
+        ),
+        pytest.param(
+            "postgresql+asyncpg://app@db/x?password=hunter2&ssl=require",
+            "postgresql+asyncpg://app@db/x?password=***&ssl=require",
+            id="query",
+        ),
+        pytest.param(
+            "redis://:hunter2@cache:6379/0?PassWord=hunter2",
+            "redis://:***@cache:6379/0?PassWord=***",
+            id="redis-both",
+        ),
+        pytest.param("redis://cache:6379/0", "redis://cache:6379/0", id="nothing-secret"),
+        pytest.param(
+            "sqlite+aiosqlite:///./authgate.db", "sqlite+aiosqlite:///./authgate.db", id="sqlite"
+        ),
+    ],
+)
+def test_urls_are_shown_without_passwords(url: str, shown: str) -> None:
+    """A password in the user part or in the query never reaches a log or an error."""
+    assert redact_url(url) == shown
+    assert "hunter2" not in redact_url(url)
 
 
 def test_secret_is_masked() -> None:

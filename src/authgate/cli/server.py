@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import logging.config
+import socket
 import subprocess
 import sys
 from typing import Annotated
@@ -40,6 +41,7 @@ def serve(
             "must be shared by the worker processes",
             EXIT_CONFIG,
         )
+    _check_listen(host, port)
     run(_preflight(settings))
     proxies = settings.trusted_proxies
     uvicorn.run(
@@ -56,6 +58,23 @@ def serve(
         forwarded_allow_ips=proxies or "127.0.0.1",
         server_header=False,
     )
+
+
+def _check_listen(host: str, port: int) -> None:
+    """One line and exit status 1 if ``host:port`` cannot be listened on (in use, no
+    such interface), instead of uvicorn's start-up and shut-down log lines."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        fail(f"--host {host}: {getattr(exc, 'strerror', None) or exc}")
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
 
 
 async def _preflight(settings: Settings) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 
 import typer
@@ -49,7 +50,7 @@ def token_decode(token: str) -> None:
         if name in claims:
             typer.echo(f"{name}: {readable_time(claims[name])}")
     exp = claims.get("exp")
-    if isinstance(exp, int | float) and not isinstance(exp, bool):
+    if isinstance(exp, int | float) and not isinstance(exp, bool) and math.isfinite(exp):
         left = exp - now
         typer.echo(f"time left: {_span(left)}" if left > 0 else f"expired {_span(left)} ago")
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -28,6 +29,9 @@ PROFILES: dict[str, tuple[int, int]] = {
     "mobile": (3600, 30 * 24 * 3600),
 }
 
+#: The longest duration accepted (ten years): any token lifetime beyond it would
+#: only ever end in a date no clock or database column can hold.
+MAX_DURATION_SECONDS = 3650 * 86400
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$", re.IGNORECASE)
 
@@ -41,17 +45,55 @@ def parse_duration(value: object) -> int:
     if isinstance(value, bool):
         raise ValueError("expected a duration such as 900, 15m or 7d")
     if isinstance(value, int):
-        if value < 0:
-            raise ValueError("a duration cannot be negative")
-        return value
-    match = _DURATION.match(str(value))
-    if not match:
-        raise ValueError(f"{value!r} is not a duration (use seconds, or 15m, 12h, 7d)")
-    number, unit = match.groups()
-    return int(number) * _UNITS[unit.lower() or "s"]
+        seconds = value
+    else:
+        match = _DURATION.match(str(value))
+        if not match:
+            raise ValueError(f"{value!r} is not a duration (use seconds, or 15m, 12h, 7d)")
+        number, unit = match.groups()
+        seconds = int(number) * _UNITS[unit.lower() or "s"]
+    if seconds < 0:
+        raise ValueError("a duration cannot be negative")
+    if seconds > MAX_DURATION_SECONDS:
+        raise ValueError("at most 3650d (ten years)")
+    return seconds
 
 
 Duration = Annotated[int, BeforeValidator(parse_duration)]
+
+
+#: Query parameters that may carry a secret in a database or Redis URL.
+_SECRET_QUERY_KEYS = frozenset({"password", "passwd", "pwd", "pass", "sslpassword", "secret"})
+
+
+def redact_url(url: str) -> str:
+    """``url`` fit for a log line or an error: the password of the user part and
+    any password-like query parameter replaced by ``***``."""
+    scheme, sep, rest = url.partition("://")
+    location, qmark, query = rest.partition("?")
+    if "@" in location:
+        userinfo, host = location.rsplit("@", 1)
+        user, colon, _ = userinfo.partition(":")
+        if colon:
+            location = f"{user}:***@{host}"
+    if query:
+        pairs = []
+        for pair in query.split("&"):
+            key, equals, _ = pair.partition("=")
+            secret = key.strip().lower() in _SECRET_QUERY_KEYS
+            pairs.append(f"{key}=***" if secret and equals else pair)
+        query = "&".join(pairs)
+    return f"{scheme}{sep}{location}{qmark}{query}"
+
+
+def _check_port(url: str) -> None:
+    """Raises ValueError unless the URL's port (if any) is a number from 1 to 65535."""
+    try:
+        port = urlsplit(url).port
+    except ValueError:
+        raise ValueError("the port must be a number from 1 to 65535") from None
+    if port == 0:
+        raise ValueError("the port must be a number from 1 to 65535")
 
 
 def _none_if_blank(value: object) -> object:
@@ -120,13 +162,17 @@ class Settings(BaseSettings):
     def _known_database(cls, value: str) -> str:
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("use sqlite+aiosqlite:///path.db or postgresql+asyncpg://user@host/db")
+        _check_port(value)
         return value
 
     @field_validator("redis_url")
     @classmethod
     def _known_redis(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+        if value is None:
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("use redis://host:6379/0, rediss://… (TLS) or unix:///path.sock")
+        _check_port(value)
         return value
 
     @property

@@ -39,12 +39,19 @@ def validate_limits(settings: Settings) -> None:
         if value.strip().lower() == "off":
             continue
         try:
-            parse_limit(value)
+            items = parse_limit(value)
         except ValueError:
             raise ConfigurationError(
                 f"{env_name(field)}: {value!r} is not a rate limit "
                 "(examples: '10 per 15 minutes', '50/hour', 'off')"
             ) from None
+        if any(item.amount < 1 for item in items):
+            # "0 per minute" would refuse everyone for good: 'off' is the way to
+            # turn a limit off, and nothing turns the action itself off.
+            raise ConfigurationError(
+                f"{env_name(field)}: {value!r} allows nothing; a limit counts at least 1 "
+                "(or is 'off')"
+            )
 
 
 class LimitsRateLimiter:

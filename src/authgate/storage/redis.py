@@ -46,7 +46,7 @@ from redis.exceptions import RedisError
 from authgate.core.errors import ConfigurationError, ServiceUnavailable
 from authgate.core.models import Revocation
 from authgate.core.revocation import LocalRevocations
-from authgate.core.settings import Settings
+from authgate.core.settings import Settings, redact_url
 from authgate.storage.outage import Outage
 from authgate.storage.ratelimit import LimitsRateLimiter
 
@@ -132,18 +132,10 @@ async def check_redis(url: str) -> None:
         await client.ping()
     except (RedisError, OSError) as exc:
         raise ConfigurationError(
-            f"AUTHGATE_REDIS_URL: cannot connect to Redis at {_safe(url)} ({exc})"
+            f"AUTHGATE_REDIS_URL: cannot connect to Redis at {redact_url(url)} ({exc})"
         ) from None
     finally:
         await client.aclose()
-
-
-def _safe(url: str) -> str:
-    """The URL without its password."""
-    scheme, sep, rest = url.partition("://")
-    if "@" in rest:
-        rest = "***@" + rest.rsplit("@", 1)[1]
-    return f"{scheme}{sep}{rest}"
 
 
 def redis_rate_limiter(settings: Settings) -> LimitsRateLimiter:
@@ -220,7 +212,7 @@ class RedisRevocations:
             self._pubsub = await self._subscribe()
         except (RedisError, OSError, TimeoutError) as exc:
             raise ConfigurationError(
-                f"AUTHGATE_REDIS_URL: cannot subscribe to Redis at {_safe(self.url)} ({exc})"
+                f"AUTHGATE_REDIS_URL: cannot subscribe to Redis at {redact_url(self.url)} ({exc})"
             ) from None
         await self.local.start(now)
         self._mark_live()

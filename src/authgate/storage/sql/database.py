@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import StaticPool
 
 from authgate.core.errors import ConfigurationError, ServiceUnavailable
+from authgate.core.settings import redact_url
 from authgate.storage.outage import Outage
 from authgate.storage.sql.sqlite_writer import (
     BUSY_TIMEOUT,
@@ -230,7 +231,7 @@ class Database:
             ) from None
 
     def _safe_url(self) -> str:
-        return make_url(self.url).render_as_string(hide_password=True)
+        return redact_url(self.url)
 
     async def is_current(self) -> bool:
         """True if the schema is at :data:`SCHEMA_HEAD` (read without loading Alembic)."""
