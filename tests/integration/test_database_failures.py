@@ -39,6 +39,17 @@ async def proxied_database(database_url: str) -> AsyncIterator[tuple[str, TcpPro
     await proxy.close()
 
 
+async def signed_in(
+    app_factory: Callable[..., Any], make_client: Callable[[Any], httpx.AsyncClient], url: str
+) -> tuple[httpx.AsyncClient, dict[str, Any], dict[str, str]]:
+    """An app on ``url`` with alice registered and logged in: client, tokens, headers."""
+    app, _ = await app_factory(database_url=url)
+    client = make_client(app)
+    await register(client, "alice@example.com")
+    tokens = await login(client, "alice@example.com")
+    return client, tokens, bearer(tokens["access_token"])
+
+
 async def test_database_outage_answers_503_then_resumes(
     app_factory: Callable[..., Any],
     make_client: Callable[[Any], httpx.AsyncClient],
@@ -49,11 +60,7 @@ async def test_database_outage_answers_503_then_resumes(
     (logged once, never a 500); reconnected: everything works again by itself."""
     caplog.set_level(logging.INFO, logger="authgate")
     url, proxy = proxied_database
-    app, _ = await app_factory(database_url=url)
-    client = make_client(app)
-    await register(client, "alice@example.com")
-    tokens = await login(client, "alice@example.com")
-    headers = bearer(tokens["access_token"])
+    client, tokens, headers = await signed_in(app_factory, make_client, url)
     assert (await client.post("/plans", json={"title": "a"}, headers=headers)).status_code == 201
 
     await proxy.cut()
@@ -99,11 +106,7 @@ async def test_a_database_dropped_under_the_app_answers_503(
     """The server answers, but "database does not exist" (SQLSTATE 3D000, which
     asyncpg does not report as a connection error): 503 everywhere, not a 500."""
     name, url = doomed_database
-    app, _ = await app_factory(database_url=url)
-    client = make_client(app)
-    await register(client, "alice@example.com")
-    tokens = await login(client, "alice@example.com")
-    headers = bearer(tokens["access_token"])
+    client, tokens, headers = await signed_in(app_factory, make_client, url)
 
     run_sql(POSTGRES_URL, f'DROP DATABASE "{name}" WITH (FORCE)')
 

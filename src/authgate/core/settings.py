@@ -90,8 +90,8 @@ def _check_port(url: str) -> None:
     """Raises ValueError unless the URL's port (if any) is a number from 1 to 65535."""
     try:
         port = urlsplit(url).port
-    except ValueError:
-        raise ValueError("the port must be a number from 1 to 65535") from None
+    except ValueError:  # not a number, or above 65535
+        port = 0
     if port == 0:
         raise ValueError("the port must be a number from 1 to 65535")
 

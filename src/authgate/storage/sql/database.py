@@ -227,11 +227,8 @@ class Database:
             detail = str(getattr(cause, "orig", None) or cause or exc).splitlines()[0]
             raise ConfigurationError(
                 f"AUTHGATE_DATABASE_URL: cannot connect to the database "
-                f"{self._safe_url()} ({detail})"
+                f"{redact_url(self.url)} ({detail})"
             ) from None
-
-    def _safe_url(self) -> str:
-        return redact_url(self.url)
 
     async def is_current(self) -> bool:
         """True if the schema is at :data:`SCHEMA_HEAD` (read without loading Alembic)."""
@@ -265,7 +262,7 @@ class Database:
                 await conn.run_sync(_run_upgrade)
         except (SQLAlchemyError, CommandError, OSError) as exc:
             raise ConfigurationError(
-                f"AUTHGATE_DATABASE_URL: cannot upgrade the schema of {self._safe_url()} "
+                f"AUTHGATE_DATABASE_URL: cannot upgrade the schema of {redact_url(self.url)} "
                 f"({_first_line(exc)})"
             ) from None
 

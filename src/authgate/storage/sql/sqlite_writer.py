@@ -50,8 +50,8 @@ class SqliteWriter:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=_THREAD_NAME)
         self._connection: sqlite3.Connection | None = None
 
-    async def transaction(self, statements: Sequence[Statement], *, guard: bool) -> list[int]:
-        """Run ``statements`` in one transaction and return their row counts.
+    async def transaction(self, statements: Sequence[Statement], *, guard: bool) -> None:
+        """Run ``statements`` in one transaction.
 
         Raises:
             GuardMissed: ``guard`` is set and the first statement changed a number of
@@ -59,22 +59,20 @@ class SqliteWriter:
             sqlite3.Error: the database refused or failed; rolled back.
         """
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, self._run, statements, guard)
+        await loop.run_in_executor(self._pool, self._run, statements, guard)
 
-    def _run(self, statements: Sequence[Statement], guard: bool) -> list[int]:
+    def _run(self, statements: Sequence[Statement], guard: bool) -> None:
         connection = self._connect()
         connection.execute("BEGIN IMMEDIATE")
         try:
-            counts: list[int] = []
             for position, (sql, params) in enumerate(statements):
-                counts.append(connection.execute(sql, params).rowcount)
-                if guard and position == 0 and counts[0] != 1:
+                changed = connection.execute(sql, params).rowcount
+                if guard and position == 0 and changed != 1:
                     raise GuardMissed()
         except BaseException:
             connection.rollback()
             raise
         connection.commit()
-        return counts
 
     def _connect(self) -> sqlite3.Connection:
         if self._connection is None:
