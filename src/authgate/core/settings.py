@@ -22,11 +22,13 @@ ALGORITHMS = ("HS256", "EdDSA", "ES256", "RS256")
 MIN_SECRET_BYTES = 32
 MAX_LEEWAY_SECONDS = 30
 
-#: Token lifetimes per profile: (access token, session / refresh token), seconds.
-PROFILES: dict[str, tuple[int, int]] = {
-    "web": (15 * 60, 7 * 24 * 3600),
-    "sensitive": (5 * 60, 3600),
-    "mobile": (3600, 30 * 24 * 3600),
+#: Lifetimes per profile, in seconds: (access token, session idle = refresh token,
+#: session absolute). A session ends at its absolute lifetime however often it is
+#: refreshed (OWASP Session Management: absolute timeout).
+PROFILES: dict[str, tuple[int, int, int]] = {
+    "web": (15 * 60, 7 * 24 * 3600, 30 * 24 * 3600),
+    "sensitive": (5 * 60, 3600, 8 * 3600),
+    "mobile": (3600, 30 * 24 * 3600, 90 * 24 * 3600),
 }
 
 #: The longest duration accepted (ten years): any token lifetime beyond it would
@@ -118,6 +120,7 @@ class Settings(BaseSettings):
     profile: Literal["web", "sensitive", "mobile"] = "web"
     access_ttl: Annotated[Duration | None, BeforeValidator(_none_if_blank)] = None
     refresh_ttl: Annotated[Duration | None, BeforeValidator(_none_if_blank)] = None
+    session_max_age: Annotated[Duration | None, BeforeValidator(_none_if_blank)] = None
     issuer: OptionalText = None
     audience: OptionalText = None
     token_transport: Literal["bearer", "cookie", "both"] = "both"
@@ -126,6 +129,7 @@ class Settings(BaseSettings):
     limit_login_account: str = "10 per 15 minutes"
     limit_login_address: str = "100 per 15 minutes"
     limit_register_address: str = "50 per hour"
+    public_url: str = "http://127.0.0.1:8000"
     # Beyond API.md §2: knobs a deployment may need, all with safe defaults.
     leeway: Annotated[int, Field(ge=0, le=MAX_LEEWAY_SECONDS)] = 10
     hash_concurrency: Annotated[int, Field(ge=1, le=64)] = 1
@@ -150,7 +154,7 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown algorithm {value!r} (choose {', '.join(ALGORITHMS)})")
         return value
 
-    @field_validator("access_ttl", "refresh_ttl")
+    @field_validator("access_ttl", "refresh_ttl", "session_max_age")
     @classmethod
     def _positive_ttl(cls, value: int | None) -> int | None:
         if value is not None and value <= 0:
@@ -164,6 +168,17 @@ class Settings(BaseSettings):
             raise ValueError("use sqlite+aiosqlite:///path.db or postgresql+asyncpg://user@host/db")
         _check_port(value)
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_http_url(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("use an absolute http(s) URL such as https://auth.example.com")
+        if parts.query or parts.fragment or parts.username is not None:
+            raise ValueError("no user, query or fragment in the public URL")
+        _check_port(value)
+        return value.strip().rstrip("/")
 
     @field_validator("redis_url")
     @classmethod
@@ -184,6 +199,21 @@ class Settings(BaseSettings):
     def refresh_ttl_seconds(self) -> int:
         """Session (refresh-token) lifetime: the override, else the profile's."""
         return self.refresh_ttl or PROFILES[self.profile][1]
+
+    @property
+    def session_max_age_seconds(self) -> int:
+        """Absolute session lifetime: the override, else the profile's."""
+        return self.session_max_age or PROFILES[self.profile][2]
+
+    @property
+    def public_origin(self) -> str:
+        """The origin (scheme, host, port) of AUTHGATE_PUBLIC_URL (RFC 6454 §6.2)."""
+        parts = urlsplit(self.public_url)
+        default = {"http": 80, "https": 443}[parts.scheme]
+        port = "" if parts.port in (None, default) else f":{parts.port}"
+        host = parts.hostname or ""
+        host = f"[{host}]" if ":" in host else host
+        return f"{parts.scheme}://{host}{port}".lower()
 
     @property
     def is_sqlite(self) -> bool:
