@@ -95,7 +95,10 @@ def read_header(token: str, rules: TokenRules) -> dict[str, Any]:
     typ = header.get("typ")
     if typ is not None and (not isinstance(typ, str) or typ.upper() != "JWT"):
         raise TokenInvalid("typ is not JWT")
-    if header.get("alg") not in rules.algorithms:
+    # A member of the wrong JSON type (``"alg": []``) is refused, not looked up: a
+    # list or an object is not hashable and would escape as a TypeError.
+    alg = header.get("alg")
+    if not isinstance(alg, str) or alg not in rules.algorithms:
         raise TokenInvalid("algorithm not allowed")
     return header
 
