@@ -101,12 +101,26 @@ def jwk_thumbprint(jwk: Mapping[str, Any]) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    """Create ``path`` with mode 0600 (never readable by others, even briefly)."""
+def _publish_private(path: Path, data: bytes) -> bool:
+    """Create ``path`` holding ``data``, mode 0600, all at once: the bytes are written
+    and synced to a private temporary file first, then linked into place, so no
+    reader ever sees the file empty or half-written (a crash leaves only the
+    temporary file). False if ``path`` existed already (another process won)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(tmp, path)  # atomic, and fails if the name is taken
+        except FileExistsError:
+            return False
+    finally:
+        tmp.unlink(missing_ok=True)
+    return True
 
 
 def load_or_create_secret(settings: Settings, *, create: bool = True) -> bytes:
@@ -122,16 +136,12 @@ def load_or_create_secret(settings: Settings, *, create: bool = True) -> bytes:
     if not create and not path.exists():
         raise ConfigurationError(f"AUTHGATE_SECRET: not set, and no generated secret in {path}")
     try:
-        if not path.exists():
-            try:
-                _write_private(path, secrets.token_urlsafe(48).encode())
-                log.warning(
-                    "AUTHGATE_SECRET is not set: generated a signing secret in %s "
-                    "(set AUTHGATE_SECRET to share one between instances)",
-                    path,
-                )
-            except FileExistsError:  # another process created it first
-                pass
+        if not path.exists() and _publish_private(path, secrets.token_urlsafe(48).encode()):
+            log.warning(
+                "AUTHGATE_SECRET is not set: generated a signing secret in %s "
+                "(set AUTHGATE_SECRET to share one between instances)",
+                path,
+            )
         secret = path.read_bytes().strip()
     except OSError as exc:
         raise ConfigurationError(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import UTC, datetime
@@ -99,7 +100,7 @@ class Database:
             if in_memory:
                 options["poolclass"] = StaticPool
             else:
-                self._ensure_directory(parsed.database)
+                _create_private_file(Path(parsed.database or "").expanduser())
         else:
             options.update(
                 pool_pre_ping=True,
@@ -112,11 +113,6 @@ class Database:
         if self.is_sqlite:
             pragmas = sqlite_pragmas(busy_timeout)
             event.listen(self.engine.sync_engine, "connect", partial(_run_pragmas, pragmas))
-
-    @staticmethod
-    def _ensure_directory(database: str | None) -> None:
-        if database:
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
     @contextlib.asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:
@@ -292,6 +288,26 @@ class Database:
         if self._writer is not None:
             await asyncio.to_thread(self._writer.close)
         await self.engine.dispose()
+
+
+#: SQLite creates the ``-wal`` and ``-shm`` files with the database file's mode.
+_SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
+
+
+def _create_private_file(path: Path) -> None:
+    """Make the SQLite file exist with mode 0600 before SQLite opens it, and take
+    group and other access away from it and its companions if an older version left
+    them readable: they hold password hashes and emails."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for suffix in _SQLITE_COMPANIONS:
+        companion = path.with_name(path.name + suffix)
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            mode = companion.stat().st_mode
+            if mode & 0o077:
+                companion.chmod(mode & 0o700)
+                log.warning("%s was readable by other users: made it 0600", companion)
 
 
 def _sqlite_params(params: Any) -> dict[str, Any]:
