@@ -15,6 +15,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from authgate.core import errors
@@ -138,6 +139,16 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return error_response(status, code, request, headers=headers or None)
 
 
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    """The client went away while its body was read: not an error of the server, and
+    nothing a log should keep (a client doing it on purpose would fill the log).
+    ``BodyLimit`` drops such requests before any route under ``create_app``; this
+    takes a route that reads the body itself. The answer goes nowhere (the server
+    drops what is sent to a closed connection); it is the contract's 400."""
+    log.debug("%s %s: the client left before its body was read", request.method, request.url.path)
+    return error_response(400, "bad_request", request)
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return error_response(500, "internal_error", request)
@@ -160,4 +171,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(errors.AuthError, _auth_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(ClientDisconnect, _client_gone)
     app.add_exception_handler(Exception, _unexpected)

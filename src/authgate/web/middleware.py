@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -9,9 +11,17 @@ from authgate.web.errors import error_response
 
 _WITH_BODY = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
+log = logging.getLogger("authgate.web")
+
 
 class BodyLimit:
-    """Answers 413 ``payload_too_large`` for a body over ``max_bytes``."""
+    """Answers 413 ``payload_too_large`` for a body over ``max_bytes``.
+
+    It reads every body before the app sees it, so it is also where a client that
+    goes away in the middle of its body (``http.disconnect``) is dropped: the app is
+    not called, nothing is answered (ASGI: the connection is closed) and nothing is
+    logged above DEBUG. A client that leaves is not an error of the server.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -31,7 +41,12 @@ class BodyLimit:
         while True:
             event = await receive()
             if event["type"] != "http.request":
-                await self.app(scope, _replay([event]), send)
+                log.debug(
+                    "%s %s: the client left after %d bytes of the body",
+                    scope["method"],
+                    scope.get("path", ""),
+                    size,
+                )
                 return
             chunk = event.get("body", b"")
             size += len(chunk)
@@ -53,14 +68,13 @@ class BodyLimit:
         await response(scope, receive, send)
 
 
-def _replay(events: list[Message], then: Receive | None = None) -> Receive:
+def _replay(events: list[Message], then: Receive) -> Receive:
+    """``events`` first, then the connection's own ``receive`` (its disconnect)."""
     pending = list(events)
 
     async def receive() -> Message:
         if pending:
             return pending.pop(0)
-        if then is not None:
-            return await then()
-        return {"type": "http.disconnect"}
+        return await then()
 
     return receive
