@@ -25,10 +25,12 @@ dev: $(VENV)/.dev
 run: setup
 	AUTHGATE_COOKIE_SECURE=$${AUTHGATE_COOKIE_SECURE:-false} $(BIN)/authgate serve --host $(HOST) --port $(PORT)
 
-## test: set up and run the whole test suite (and ruff)
+## test: set up and run the whole test suite (and ruff, ruff format, mypy)
 test: dev
 	./scripts/test-deps.sh
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 lint: dev
