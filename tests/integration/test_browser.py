@@ -4,8 +4,9 @@ The server is started through the CLI on a free port with a fresh SQLite databas
 (once per module and configuration; each test has its own accounts), and the tests
 drive the built UI (``src/authgate/web/static``, rebuilt from ``ui/``
 by ``scripts/test-deps.sh``) the way a person would: by labels and button names.
-Cookies keep their default ``Secure`` flag: Chromium treats ``http://localhost`` as
-a secure context, so nothing is relaxed for the tests.
+Cookies keep their default ``Secure`` flag and so their ``__Host-``/``__Secure-``
+names: Chromium treats ``http://localhost`` as a secure context, so nothing is
+relaxed for the tests.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
 STATIC_INDEX = REPO / "src" / "authgate" / "web" / "static" / "index.html"
 PASSWORD = "correct horse battery"
+#: The cookies of a server with Secure cookies (the default).
+ACCESS, REFRESH, CSRF = "__Host-access_token", "__Secure-refresh_token", "__Host-csrf_token"
 
 try:
     from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
@@ -52,7 +55,7 @@ def start_ui_server(home: Path, **env: str) -> Server:
     """``authgate serve`` with its default Secure cookies, reached as "localhost": the
     name Chromium treats as a secure context for Secure cookies and the Web Locks
     API without TLS."""
-    environment = server_env(home, AUTHGATE_COOKIE_SECURE="true", **env)
+    environment = server_env(home, **{"AUTHGATE_COOKIE_SECURE": "true", **env})
     return Server(environment, home, url_host="localhost").start()
 
 
@@ -145,7 +148,7 @@ def expect_sign_in_page(page: Page) -> None:
 def wait_for_access_cookie_to_expire(context: BrowserContext, timeout: float = 10.0) -> None:
     """Real time passes (the point of a 2 s TTL): until the browser drops the cookie."""
     deadline = time.monotonic() + timeout
-    while any(c["name"] == "access_token" for c in context.cookies()):
+    while any(c["name"] == ACCESS for c in context.cookies()):
         assert time.monotonic() < deadline, "the access cookie never expired"
         time.sleep(0.1)
 
@@ -157,7 +160,7 @@ def script_visible_cookies(page: Page) -> str:
 
 def assert_no_token_reachable_by_scripts(page: Page) -> None:
     cookies = script_visible_cookies(page)
-    assert "csrf_token=" in cookies  # the one cookie scripts are meant to read
+    assert f"{CSRF}=" in cookies  # the one cookie scripts are meant to read
     assert "access_token" not in cookies
     assert "refresh_token" not in cookies
     storage = page.evaluate(
@@ -182,7 +185,7 @@ def test_create_account_sign_in_and_manage_plans(
     expect(page.get_by_text("Signed in as alice@example.com")).to_be_visible()
     page.get_by_role("button", name="Sign out", exact=True).click()
     expect_sign_in_page(page)
-    assert "access_token" not in {c["name"] for c in context.cookies()}
+    assert ACCESS not in {c["name"] for c in context.cookies()}
 
     sign_in(page, server.url, "alice@example.com", "wrong password!")
     expect(page.get_by_role("alert")).to_have_text("Wrong email or password.")
@@ -213,7 +216,8 @@ def test_create_account_sign_in_and_manage_plans(
 def test_cookies_are_httponly_secure_strict_and_no_token_reaches_scripts(
     ui_server: Callable[..., Server], new_context: Callable[..., BrowserContext]
 ) -> None:
-    """Tokens live in HttpOnly, Secure, SameSite=Strict cookies; document.cookie shows none."""
+    """Tokens live in HttpOnly, Secure, SameSite=Strict cookies with the ``__Host-`` and
+    ``__Secure-`` names (Chromium enforces the prefixes); document.cookie shows none."""
     server = ui_server()
     context = new_context()
     page = context.new_page()
@@ -232,13 +236,71 @@ def test_cookies_are_httponly_secure_strict_and_no_token_reaches_scripts(
     expect(plan_item(page, "Check the cookies")).to_be_visible()
 
     cookies = {c["name"]: c for c in context.cookies()}
-    assert set(cookies) == {"access_token", "refresh_token", "csrf_token"}
-    for name in ("access_token", "refresh_token"):
+    assert set(cookies) == {ACCESS, REFRESH, CSRF}
+    for name in (ACCESS, REFRESH):
         assert cookies[name]["httpOnly"] is True, name
-    assert cookies["csrf_token"]["httpOnly"] is False
+    assert cookies[CSRF]["httpOnly"] is False
     assert all(c["secure"] and c["sameSite"] == "Strict" for c in cookies.values())
-    assert cookies["refresh_token"]["path"] == "/auth"
+    assert cookies[REFRESH]["path"] == "/auth"
+    assert cookies[ACCESS]["path"] == cookies[CSRF]["path"] == "/"
     assert_no_token_reachable_by_scripts(page)
+
+
+def test_a_login_form_on_another_site_does_not_sign_the_browser_in(
+    ui_server: Callable[..., Server], new_context: Callable[..., BrowserContext]
+) -> None:
+    """Login CSRF in a real browser: a page on another site auto-submits a form with
+    the attacker's credentials to ``/auth/login?transport=cookie``. Chromium sends
+    its Origin (and Sec-Fetch-Site: cross-site); authgate refuses it, and the
+    browser is left without the attacker's session cookies."""
+    server = ui_server()
+    context = new_context()
+    page = context.new_page()
+    create_account(page, server.url, "mallory@example.com")
+    expect_plans_page(page)
+    page.get_by_role("button", name="Sign out", exact=True).click()
+    expect_sign_in_page(page)
+
+    action = f"{server.url.rstrip('/')}/auth/login?transport=cookie"
+    evil = (
+        f'<form method="post" action="{action}">'
+        '<input name="username" value="mallory@example.com">'
+        f'<input name="password" value="{PASSWORD}"></form>'
+        "<script>document.forms[0].submit()</script>"
+    )
+    context.route(
+        "http://evil.example/**",
+        lambda route: route.fulfill(status=200, content_type="text/html", body=evil),
+    )
+    with page.expect_response(lambda r: "/auth/login" in r.url) as login:
+        page.goto("http://evil.example/win-a-prize")
+    assert login.value.status == 403
+    assert login.value.json()["code"] == "csrf_failed"
+    assert login.value.request.headers.get("origin") == "http://evil.example"
+    assert {c["name"] for c in context.cookies()} == set()
+
+
+def test_plain_http_development_server_uses_the_plain_cookie_names(
+    ui_server: Callable[..., Server], new_context: Callable[..., BrowserContext]
+) -> None:
+    """With AUTHGATE_COOKIE_SECURE=false (``make run``) the cookies have the plain
+    names, and the page finds its CSRF cookie under that name: adding and deleting
+    a plan (POST, DELETE) and signing out work."""
+    server = ui_server(AUTHGATE_COOKIE_SECURE="false")
+    context = new_context()
+    page = context.new_page()
+    create_account(page, server.url, "leo@example.com")
+    expect_plans_page(page)
+    add_plan(page, "Over plain http")
+    expect(plan_item(page, "Over plain http")).to_be_visible()
+    plan_item(page, "Over plain http").get_by_role("button", name="Delete").click()
+    expect(plan_item(page, "Over plain http")).to_have_count(0)
+    cookies = {c["name"]: c for c in context.cookies()}
+    assert set(cookies) == {"access_token", "refresh_token", "csrf_token"}
+    assert not any(c["secure"] for c in cookies.values())
+    page.get_by_role("button", name="Sign out", exact=True).click()
+    expect_sign_in_page(page)
+    assert context.cookies() == []
 
 
 def test_clear_messages_for_validation_and_a_taken_email(
@@ -407,8 +469,8 @@ def test_expired_session_sends_the_user_to_sign_in_with_a_message(
     create_account(page, server.url, "ivan@example.com")
     expect_plans_page(page)
     # The session ends server-side while this browser still holds its cookies.
-    refresh = next(c for c in context.cookies() if c["name"] == "refresh_token")
-    context.clear_cookies(name="refresh_token")
+    refresh = next(c for c in context.cookies() if c["name"] == REFRESH)
+    context.clear_cookies(name=REFRESH)
     context.add_cookies([{**refresh, "value": "not-a-valid-refresh-token"}])
     wait_for_access_cookie_to_expire(context)
 

@@ -2,7 +2,9 @@
 //
 // Tokens never reach JavaScript: login and refresh use ?transport=cookie, so the
 // access and refresh tokens travel only in HttpOnly cookies. Scripts read just the
-// csrf_token cookie, and echo it in X-CSRF-Token on unsafe methods (double submit).
+// CSRF cookie, and echo it in X-CSRF-Token on unsafe methods (double submit). Its
+// name is __Host-csrf_token with Secure cookies (the prefix keeps sibling subdomains
+// from planting one), csrf_token on a plain-http development server.
 //
 // When the access cookie has expired (the browser then stops sending it: 401
 // token_missing) or the token has (401 token_expired), the client refreshes once
@@ -16,7 +18,8 @@
 
 import axios from 'axios';
 
-export const CSRF_COOKIE = 'csrf_token';
+/** The CSRF cookie's names: Secure (the server's default) first, then plain http. */
+export const CSRF_COOKIES = ['__Host-csrf_token', 'csrf_token'];
 export const REFRESH_LOCK = 'authgate-refresh';
 const UNSAFE_METHODS = new Set(['post', 'put', 'patch', 'delete']);
 const REFRESHABLE = new Set(['token_expired', 'token_missing']);
@@ -27,6 +30,15 @@ export function readCookie(name, source = globalThis.document?.cookie ?? '') {
   for (const part of source.split(';')) {
     const [key, ...rest] = part.trim().split('=');
     if (key === name && rest.length) return decodeURIComponent(rest.join('='));
+  }
+  return null;
+}
+
+/** The CSRF cookie's value in `source` (document.cookie), by its real name, or null. */
+export function readCsrf(source = globalThis.document?.cookie ?? '') {
+  for (const name of CSRF_COOKIES) {
+    const value = readCookie(name, source);
+    if (value !== null) return value;
   }
   return null;
 }
@@ -59,7 +71,7 @@ export function errorCode(error) {
 export function createClient({
   language = 'en',
   onSessionLost = () => {},
-  csrf = () => readCookie(CSRF_COOKIE),
+  csrf = () => readCsrf(),
   lock = webLock,
   adapter,
 } = {}) {

@@ -2,7 +2,7 @@
 // the cookie jar is shared state, the cross-tab lock a promise chain.
 import { AxiosError } from 'axios';
 import { describe, expect, it, vi } from 'vitest';
-import { createClient, readCookie } from './api.js';
+import { createClient, readCookie, readCsrf } from './api.js';
 
 /** A fake server with one browser's cookie jar: the access cookie and the csrf cookie. */
 function fakeServer({ refreshWorks = true } = {}) {
@@ -55,6 +55,15 @@ describe('readCookie', () => {
   it('finds a cookie among others and decodes it', () => {
     expect(readCookie('csrf_token', 'a=1; csrf_token=x%3Dy; b=2')).toBe('x=y');
     expect(readCookie('csrf_token', 'xcsrf_token=1')).toBeNull();
+  });
+});
+
+describe('readCsrf', () => {
+  it('reads the prefixed cookie of a Secure server, else the plain-http one', () => {
+    expect(readCsrf('a=1; __Host-csrf_token=secure; b=2')).toBe('secure');
+    expect(readCsrf('csrf_token=plain')).toBe('plain');
+    expect(readCsrf('csrf_token=planted; __Host-csrf_token=real')).toBe('real');
+    expect(readCsrf('__Secure-csrf_token=x; x__Host-csrf_token=y')).toBeNull();
   });
 });
 

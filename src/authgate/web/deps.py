@@ -1,9 +1,11 @@
 """The ``current_user`` dependency: find the access token, verify it, check revocation.
 
 Token lookup (API.md §3): the ``Authorization`` header if present (only the form
-``Bearer <token>``), otherwise the ``access_token`` cookie when the server allows
-cookies. A request carrying both is judged by the header. Query strings are never
-read. A cookie-authenticated request with an unsafe method must pass the CSRF check.
+``Bearer <token>``), otherwise the access cookie when the server allows cookies
+(its name and every other cookie rule: :mod:`authgate.web.cookies`). A request
+carrying both is judged by the header. Query strings are never read. A
+cookie-authenticated request with an unsafe method must come from this site and
+pass the CSRF check.
 No database round trip: the principal comes from the verified claims.
 """
 
@@ -16,7 +18,6 @@ from fastapi.security import OAuth2PasswordBearer
 
 from authgate.core.errors import TokenInvalid, TokenMissing
 from authgate.core.models import Principal
-from authgate.web.cookies import ACCESS_COOKIE, check_csrf
 
 if TYPE_CHECKING:
     from authgate.web.gate import AuthGate
@@ -64,11 +65,10 @@ class CurrentUser(OAuth2PasswordBearer):
         Raises:
             TokenMissing: neither transport carries a token.
         """
-        transport = self.gate.settings.token_transport
         authorization = request.headers.get("authorization")
-        if authorization is not None and transport != "cookie":
+        if authorization is not None and self.gate.settings.token_transport != "cookie":
             return bearer_token(authorization), False
-        if transport != "bearer" and (cookie := request.cookies.get(ACCESS_COOKIE)):
+        if cookie := self.gate.cookies.access_cookie(request):
             return cookie, True
         raise TokenMissing("no token")
 
@@ -77,7 +77,8 @@ class CurrentUser(OAuth2PasswordBearer):
 
         Raises:
             TokenError: missing, expired, revoked or invalid token.
-            CsrfFailed: a cookie-authenticated unsafe request without the CSRF echo.
+            CsrfFailed: a cookie-authenticated unsafe request from another site or
+                without the CSRF echo.
             ServiceUnavailable: revocation state cannot be trusted right now.
         """
         token, from_cookie = self.presented_token(request)
@@ -85,5 +86,5 @@ class CurrentUser(OAuth2PasswordBearer):
             raise TokenInvalid("token too long")
         principal = self.gate.service.authenticate(token)
         if from_cookie:
-            check_csrf(request, principal.token_id)
+            self.gate.cookies.check_unsafe(request, principal.token_id)
         return principal

@@ -27,6 +27,7 @@ from authgate.core.ports import Clock, system_clock
 from authgate.core.service import AuthService
 from authgate.core.settings import Settings, load_settings
 from authgate.runtime import Runtime
+from authgate.web.cookies import CookieTransport
 from authgate.web.deps import CurrentUser
 from authgate.web.errors import ensure_auth_errors_handled
 from authgate.web.routes.auth import auth_router
@@ -34,7 +35,7 @@ from authgate.web.routes.auth import auth_router
 
 class AuthGate:
     """The auth server's parts for a FastAPI app: ``.router``, ``.current_user``,
-    ``.lifespan``.
+    ``.lifespan`` (and ``.cookies``, the cookie transport's rules).
 
     Args:
         settings: the configuration (default: read from ``AUTHGATE_*``).
@@ -60,6 +61,7 @@ class AuthGate:
         )
         self.db = self.runtime.db
         self.plans = self.runtime.plans
+        self.cookies = CookieTransport(self.settings)
         self.current_user = CurrentUser(self)
         self.router = auth_router(self)
 

@@ -6,10 +6,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from authgate.core.csrf import access_token_id
-from authgate.core.errors import NotFound, RefreshInvalid
+from authgate.core.errors import NotFound
 from authgate.core.models import Principal, Session, TokenPair, User
-from authgate.web.cookies import REFRESH_COOKIE, check_csrf, clear_token_cookies, set_token_cookies
 from authgate.web.routes._io import content_type, json_response, read_json, validate
 from authgate.web.schemas import (
     Credentials,
@@ -68,19 +66,11 @@ def client_address(request: Request) -> str:
 def auth_router(gate: "AuthGate") -> APIRouter:
     """The routes of API.md §3 for authentication, bound to ``gate``."""
     router = APIRouter()
-    settings = gate.settings
+    cookies = gate.cookies
     CurrentPrincipal = Annotated[Principal, Depends(gate.current_user)]
 
-    def wants_cookies(request: Request) -> bool:
-        """API.md: with ``both``, each login or refresh chooses (``?transport=cookie``
-        gets cookies, anything else the body), whichever way the refresh token came.
-        A deployment that must never show a token to scripts sets ``cookie``."""
-        if settings.token_transport != "both":
-            return settings.token_transport == "cookie"
-        return request.query_params.get("transport") == "cookie"
-
-    def token_response(pair: TokenPair, cookies: bool) -> Response:
-        if not cookies:
+    def token_response(pair: TokenPair, in_cookies: bool) -> Response:
+        if not in_cookies:
             body = {
                 "access_token": pair.access_token,
                 "token_type": pair.token_type,
@@ -91,7 +81,7 @@ def auth_router(gate: "AuthGate") -> APIRouter:
         response = json_response(
             {"token_type": pair.token_type, "expires_in": pair.expires_in}, headers=_NO_STORE
         )
-        set_token_cookies(response, pair, secure=settings.cookie_secure)
+        cookies.set_cookies(response, pair)
         return response
 
     def by_cookie(request: Request) -> bool:
@@ -103,7 +93,7 @@ def auth_router(gate: "AuthGate") -> APIRouter:
     def no_content(clear_cookies: bool = False) -> Response:
         response = Response(status_code=204)
         if clear_cookies:
-            clear_token_cookies(response, secure=settings.cookie_secure)
+            cookies.clear_cookies(response)
         return response
 
     @router.post(
@@ -127,6 +117,7 @@ def auth_router(gate: "AuthGate") -> APIRouter:
         tags=["auth"],
     )
     async def login(request: Request) -> Response:
+        in_cookies = cookies.login(request)  # before the password is checked
         media_type = content_type(request)
         if media_type in _FORM_TYPES:
             form = await request.form()
@@ -141,22 +132,17 @@ def auth_router(gate: "AuthGate") -> APIRouter:
             user_agent=request.headers.get("user-agent", ""),
             address=client_address(request),
         )
-        return token_response(pair, wants_cookies(request))
+        return token_response(pair, in_cookies)
 
     @router.post(
         "/auth/refresh", response_model=TokenOut, responses=_errors(401, 403, 422), tags=["auth"]
     )
     async def refresh(request: Request) -> Response:
         data = await read_json(request, optional=True)
-        token = validate(RefreshIn, data).refresh_token if data is not None else None
-        if token is None and settings.token_transport != "bearer":
-            token = request.cookies.get(REFRESH_COOKIE)
-            if token is not None:
-                check_csrf(request, access_token_id(token))
-        if token is None:
-            raise RefreshInvalid("no refresh token")
-        pair = await gate.service.refresh(token)
-        return token_response(pair, wants_cookies(request))
+        body_token = validate(RefreshIn, data).refresh_token if data is not None else None
+        presented = cookies.refresh(request, body_token)
+        pair = await gate.service.refresh(presented.token)
+        return token_response(pair, presented.in_cookies)
 
     @router.post("/auth/logout", status_code=204, responses=_errors(401, 403), tags=["auth"])
     async def logout(request: Request, principal: CurrentPrincipal) -> Response:
