@@ -246,6 +246,47 @@ def test_cookies_are_httponly_secure_strict_and_no_token_reaches_scripts(
     assert_no_token_reachable_by_scripts(page)
 
 
+def test_typing_while_a_plan_is_saving_is_kept(
+    ui_server: Callable[..., Server], new_context: Callable[..., BrowserContext]
+) -> None:
+    """A person types the next plan while the previous one is still saving (a slow
+    network, or a save that first refreshes an expired token): when the save
+    finishes, the new text is still in the box. The saved one's text is cleared."""
+    server = ui_server()
+    context = new_context()
+    page = context.new_page()
+    create_account(page, server.url, "kate@example.com")
+    expect_plans_page(page)
+
+    held: list[Any] = []
+
+    def hold_adds(route: Any) -> None:
+        if route.request.method == "POST":
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/plans", hold_adds)
+    with page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/plans")):
+        add_plan(page, "Saved slowly")
+    deadline = time.monotonic() + 10
+    while not held:  # the route handler runs on Playwright's next dispatch
+        assert time.monotonic() < deadline
+        page.wait_for_timeout(20)
+    box = page.get_by_label("New plan")
+    box.fill("")
+    box.press_sequentially("Typed while saving")
+    with page.expect_response(lambda r: r.request.method == "POST" and r.status == 201):
+        held[0].continue_()
+    expect(plan_item(page, "Saved slowly")).to_be_visible()
+    expect(box).to_have_value("Typed while saving")
+
+    page.unroute("**/plans")
+    page.get_by_role("button", name="Add plan").click()
+    expect(plan_item(page, "Typed while saving")).to_be_visible()
+    expect(box).to_have_value("")
+
+
 def test_a_login_form_on_another_site_does_not_sign_the_browser_in(
     ui_server: Callable[..., Server], new_context: Callable[..., BrowserContext]
 ) -> None:

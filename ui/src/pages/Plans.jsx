@@ -1,4 +1,5 @@
 import { useId, useState } from 'react';
+import { clearIfUnchanged } from '../draft.js';
 import { describeError } from '../messages.js';
 import { useRemoteList } from '../useRemoteList.js';
 
@@ -26,7 +27,8 @@ export default function Plans({ api, t }) {
 
   async function add(event) {
     event.preventDefault();
-    const trimmed = title.trim();
+    const submitted = title;
+    const trimmed = submitted.trim();
     if (!trimmed || [...trimmed].length > 500) {
       setError(t.errors.badTitle);
       return;
@@ -36,7 +38,8 @@ export default function Plans({ api, t }) {
       const created = (await api.post('/plans', { title: trimmed })).data;
       setPlans((list) => [...(list ?? []), created]);
     });
-    if (added) setTitle('');
+    // The person may have typed the next plan while this one was saving: keep it.
+    if (added) setTitle(clearIfUnchanged(submitted));
     setBusy(false);
   }
 
