@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test setup dev lint format ui clean
+.PHONY: run test fuzz setup dev lint format ui clean
 
 $(BIN)/authgate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,13 @@ test: dev
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+## fuzz: the long fuzzing run before a release (docs/testing.md): 1000 examples per
+## operation and a new seed each time (AUTHGATE_FUZZ_EXAMPLES, AUTHGATE_FUZZ_SEED)
+fuzz: dev
+	@seed=$${AUTHGATE_FUZZ_SEED:-$$(date +%s)}; echo "AUTHGATE_FUZZ_SEED=$$seed"; \
+	AUTHGATE_FUZZ_SEED=$$seed AUTHGATE_FUZZ_EXAMPLES=$${AUTHGATE_FUZZ_EXAMPLES:-1000} \
+	$(BIN)/pytest tests/web/test_fuzz.py
 
 lint: dev
 	$(BIN)/ruff check .
