@@ -67,6 +67,8 @@ def _head(method: str, path: str, content_type: str, token: str | None, framing:
 
 
 #: Every route that reads a body: (method, path, Content-Type, needs the token).
+#: ``DELETE /auth/me`` is API.md's, not in the app yet: the body is read (by the
+#: body limit) before any route is chosen, so it is checked all the same.
 BODY_ROUTES = [
     ("POST", "/auth/register", "application/json", False),
     ("POST", "/auth/login", "application/json", False),
