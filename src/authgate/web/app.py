@@ -20,6 +20,7 @@ from authgate.web.methods import ApiMethods
 from authgate.web.middleware import BodyLimit
 from authgate.web.routes._io import json_response
 from authgate.web.routes.plans import plans_router
+from authgate.web.schemas import ErrorOut
 from authgate.web.ui import UiFiles
 
 _NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
@@ -70,7 +71,11 @@ def create_app(settings: Settings | None = None, *, gate: AuthGate | None = None
     app.include_router(plans_router(gate))
     app.include_router(gate.router)
 
-    @app.get("/healthz", tags=["health"])
+    @app.get(
+        "/healthz",
+        tags=["health"],
+        responses={503: {"model": ErrorOut, "description": "The database is unreachable"}},
+    )
     async def healthz() -> Response:
         await gate.runtime.check_health()
         return json_response({"status": "ok"})
