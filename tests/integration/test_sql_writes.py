@@ -55,8 +55,8 @@ async def test_written_rows_read_back_and_compare_as_sqlalchemys(db: Database) -
     sessions = SqlSessions(db)
     user_id = await add_user(db)
     live, expired = a_session(user_id), a_session(user_id, timedelta(seconds=-1))
-    await sessions.create(live, "a" * 64)
-    await sessions.create(expired, "b" * 64)
+    assert await sessions.create(live, "a" * 64, credential="x")
+    assert await sessions.create(expired, "b" * 64, credential="x")
     assert await sessions.get(live.id) == live
     assert [s.id for s in await sessions.list_active(user_id, NOW)] == [live.id]
     assert [s.id for s in await sessions.list_active(user_id, live.expires_at)] == []
@@ -66,7 +66,7 @@ async def test_written_rows_read_back_and_compare_as_sqlalchemys(db: Database) -
 async def test_a_missed_guard_writes_nothing(db: Database) -> None:
     sessions = SqlSessions(db)
     session = a_session(await add_user(db))
-    await sessions.create(session, "a" * 64)
+    assert await sessions.create(session, "a" * 64, credential="x")
     args = (session.id, "a" * 64, "c" * 64, b"box", NOW, NOW + timedelta(days=2))
     assert await sessions.rotate(*args) is True
     assert await sessions.rotate(*args) is False  # already rotated: the guard misses
@@ -80,11 +80,11 @@ async def test_a_missed_guard_writes_nothing(db: Database) -> None:
 async def test_a_failing_statement_undoes_the_transaction(db: Database) -> None:
     user_id = await add_user(db)
     first, second = a_session(user_id), a_session(user_id)
-    await SqlSessions(db).create(first, "a" * 64)
+    await SqlSessions(db).create(first, "a" * 64, credential="x")
     # The second session's refresh token collides with the first's: the session row
     # written just before it must not stay behind.
     with pytest.raises(IntegrityError):
-        await SqlSessions(db).create(second, "a" * 64)
+        await SqlSessions(db).create(second, "a" * 64, credential="x")
     assert await SqlSessions(db).get(second.id) is None
     assert [row[0] for row in await db.read(COUNT, {})] == [1]
 
@@ -100,12 +100,12 @@ async def test_a_locked_sqlite_file_answers_503_then_recovers(tmp_path: Path) ->
     holder.execute("BEGIN IMMEDIATE")
     try:
         with pytest.raises(ServiceUnavailable):
-            await SqlSessions(db).create(a_session(user_id), "a" * 64)
+            await SqlSessions(db).create(a_session(user_id), "a" * 64, credential="x")
         assert db.outage.is_down
     finally:
         holder.execute("ROLLBACK")
         holder.close()
-    await SqlSessions(db).create(a_session(user_id), "b" * 64)
+    await SqlSessions(db).create(a_session(user_id), "b" * 64, credential="x")
     assert not db.outage.is_down
     await db.dispose()
 
@@ -124,7 +124,7 @@ async def test_writes_run_on_one_thread_other_than_the_loops(tmp_path: Path) -> 
 
     writer._run = record_thread  # type: ignore[method-assign]
     for n in range(3):
-        await SqlSessions(db).create(a_session(user_id), str(n) * 64)
+        await SqlSessions(db).create(a_session(user_id), str(n) * 64, credential="x")
     assert len(threads) == 1
     assert threading.get_ident() not in threads
     await db.dispose()

@@ -52,8 +52,27 @@ class UserStore(Protocol):
 
 
 class SessionStore(Protocol):
-    async def create(self, session: Session, refresh_hash: str) -> None:
-        """Store a session with its first refresh token (expiring with the session)."""
+    async def create(
+        self,
+        session: Session,
+        refresh_hash: str,
+        *,
+        credential: str,
+        new_credential: str | None = None,
+    ) -> bool:
+        """Store a session with its first refresh token (expiring with the session),
+        if the user is not disabled and its password hash is still ``credential``:
+        checked in the transaction that inserts, so that a password change or a
+        disable is either seen here or sees this session. ``new_credential``
+        replaces the hash in that transaction (the upgrade of an old hash).
+
+        Returns False, storing nothing, when the check fails.
+        """
+        ...
+
+    async def trim(self, user_id: str, keep: int, now: datetime) -> list[str]:
+        """Revoke the user's oldest live sessions beyond the newest ``keep``; return
+        their ids."""
         ...
 
     async def find_refresh(self, refresh_hash: str) -> RefreshRecord | None: ...

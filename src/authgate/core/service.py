@@ -7,10 +7,12 @@ talks to storage through the ports of :mod:`authgate.core.ports`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import ipaddress
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 
 from authgate.core import csrf
@@ -54,6 +56,13 @@ log = logging.getLogger("authgate")
 
 MAX_USER_AGENT = 512
 LIMIT_OFF = "off"
+#: Live sessions one user may hold; a login beyond it ends the oldest (40 parallel
+#: logins made 118 sessions in 2 s, each a refresh token that lives for days).
+MAX_LIVE_SESSIONS = 50
+#: Password checks of one account that may wait for the hashing threads at once:
+#: the rest queue behind them, so a storm of logins to one account (right password
+#: or wrong) takes its turn with everyone else's instead of the whole hash queue.
+ACCOUNT_HASH_SLOTS = 1
 
 
 def to_datetime(epoch: float) -> datetime:
@@ -64,6 +73,21 @@ def _limit_key(scope: str, subject: str) -> str:
     """A rate-limit key that carries no email or address in clear, of any content."""
     digest = hashlib.sha256(subject.encode("utf-8", "surrogatepass")).hexdigest()[:32]
     return f"{scope}:{digest}"
+
+
+def address_subject(address: str) -> str:
+    """What a per-address limit counts for a client address: an IPv4 address, or the
+    /64 network of an IPv6 one (RFC 4291 §2.5.1: one subscriber or host holds a
+    whole /64 and may pick any address in it, so a /128 key would count nothing)."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
 
 
 def _is_off(limit: str) -> bool:
@@ -99,6 +123,8 @@ class AuthService:
         self.limiter = limiter
         self.clock = clock
         self.refresh_ttl = settings.refresh_ttl_seconds
+        self.session_max_age = settings.session_max_age_seconds
+        self._hash_turns: dict[str, tuple[asyncio.Semaphore, int]] = {}
 
     # -- accounts -------------------------------------------------------------
 
@@ -114,7 +140,8 @@ class AuthService:
         check_password_policy(password)
         if address is not None:
             await self._count(
-                self.settings.limit_register_address, _limit_key("register:address", address)
+                self.settings.limit_register_address,
+                _limit_key("register:address", address_subject(address)),
             )
         user = User(
             id=str(uuid.uuid4()),
@@ -199,30 +226,39 @@ class AuthService:
 
         Raises:
             TooManyAttempts: the account or the address is locked out.
-            InvalidCredentials: unknown email or wrong password (indistinguishable).
-            AccountDisabled: right password, disabled account.
+            InvalidCredentials: unknown email or wrong password (indistinguishable,
+                also in time), or the password changed while this login was checked.
+            AccountDisabled: right password, disabled account (also when it was
+                disabled while this login was checked).
         """
         key = login_key(email)
         limits = [(self.settings.limit_login_account, _limit_key("login:account", key))]
         if address is not None:
-            limits.append((self.settings.limit_login_address, _limit_key("login:address", address)))
+            address_key = _limit_key("login:address", address_subject(address))
+            limits.append((self.settings.limit_login_address, address_key))
         await self._reserve(limits)
         valid: bool | None = None
         try:
             user = await self.users.by_email(key) if is_storable(key) else None
-            if user is None:
-                await self.passwords.verify_dummy(password)
-                valid, new_hash = False, None
-            else:
-                valid, new_hash = await self.passwords.verify(password, user.password_hash)
+            async with self._hash_turn(key):
+                valid, new_hash = await self.passwords.check_login(
+                    password, None if user is None else user.password_hash
+                )
         finally:  # an error (not a wrong password) releases the claim uncounted
             await self._settle(limits, failed=valid is False)
         if user is None or not valid:
             raise InvalidCredentials("unknown email" if user is None else "wrong password")
         if user.is_disabled:
             raise AccountDisabled()
-        if new_hash is not None:
-            await self.users.set_password_hash(user.id, new_hash)
+        return await self._open_session(user, new_hash, _clean_user_agent(user_agent))
+
+    async def _open_session(self, user: User, new_hash: str | None, user_agent: str) -> TokenPair:
+        """Store a new session, if the credentials that were just checked are still the
+        account's: the store checks the password hash and the disabled mark in the
+        transaction that inserts the session, so a password change or a disable that
+        commits first makes this login fail, and one that commits later sees (and
+        revokes) this session. Without it, logins in flight during a password change
+        kept sessions that refreshing extended for ever."""
         now = self.clock()
         refresh = refresh_tokens.new_refresh_token()
         session = Session(
@@ -230,11 +266,40 @@ class AuthService:
             user_id=user.id,
             created_at=to_datetime(now),
             last_used_at=to_datetime(now),
-            expires_at=to_datetime(now + self.refresh_ttl),
-            user_agent=_clean_user_agent(user_agent),
+            expires_at=to_datetime(now + min(self.refresh_ttl, self.session_max_age)),
+            user_agent=user_agent,
         )
-        await self.sessions.create(session, refresh_tokens.hash_refresh_token(refresh))
-        return self._token_pair(user, session.id, refresh, now)
+        created = await self.sessions.create(
+            session,
+            refresh_tokens.hash_refresh_token(refresh),
+            credential=user.password_hash,
+            new_credential=new_hash,
+        )
+        if not created:
+            current = await self.users.by_id(user.id)
+            if current is not None and current.is_disabled:
+                raise AccountDisabled()
+            raise InvalidCredentials("the password changed during the login")
+        for session_id in await self.sessions.trim(user.id, MAX_LIVE_SESSIONS, to_datetime(now)):
+            await self._revoke_session_tokens(session_id, now)
+        return self._token_pair(user, session, refresh, now)
+
+    @contextlib.asynccontextmanager
+    async def _hash_turn(self, account_key: str) -> AsyncIterator[None]:
+        """Wait for one of the account's hashing slots (see ACCOUNT_HASH_SLOTS)."""
+        semaphore, waiting = self._hash_turns.get(account_key, (None, 0))
+        if semaphore is None:
+            semaphore = asyncio.Semaphore(ACCOUNT_HASH_SLOTS)
+        self._hash_turns[account_key] = (semaphore, waiting + 1)
+        try:
+            async with semaphore:
+                yield
+        finally:
+            semaphore, waiting = self._hash_turns[account_key]
+            if waiting == 1:
+                del self._hash_turns[account_key]
+            else:
+                self._hash_turns[account_key] = (semaphore, waiting - 1)
 
     async def refresh(self, refresh_token: str) -> TokenPair:
         """Rotate a refresh token: a new pair, the presented token retired.
@@ -259,10 +324,10 @@ class AuthService:
                 refresh_tokens.hash_refresh_token(successor),
                 refresh_tokens.seal_successor(refresh_token, successor),
                 to_datetime(now),
-                to_datetime(now + self.refresh_ttl),
+                to_datetime(min(now + self.refresh_ttl, self._session_end(record.session))),
             )
             if rotated:
-                return self._token_pair(record.user, record.session.id, successor, now)
+                return self._token_pair(record.user, record.session, successor, now)
             record = await self.sessions.find_refresh(token_hash)  # lost a race
             if record is None:
                 raise RefreshInvalid("unknown refresh token")
@@ -278,7 +343,7 @@ class AuthService:
             successor = refresh_tokens.open_successor(refresh_token, record.successor_box)
             if successor is not None:
                 current = await self._current_successor(successor)
-                return self._token_pair(record.user, record.session.id, current, now)
+                return self._token_pair(record.user, record.session, current, now)
         if record.session.revoked_at is None:
             log.warning("refresh token reuse: revoking session %s", record.session.id)
             await self._revoke_session(record.session.id, now)
@@ -298,25 +363,32 @@ class AuthService:
             token = successor
         return token
 
+    def _session_end(self, session: Session) -> float:
+        """When a session ends however often it is refreshed (its absolute lifetime)."""
+        return session.created_at.timestamp() + self.session_max_age
+
     def _check_usable(self, record: RefreshRecord, now: float) -> None:
         if record.session.revoked_at is not None:
             raise RefreshInvalid("session revoked")
         if record.expires_at.timestamp() <= now or record.session.expires_at.timestamp() <= now:
             raise RefreshInvalid("refresh token expired")
+        if self._session_end(record.session) <= now:
+            raise RefreshInvalid("session past its absolute lifetime")
         if record.user.is_disabled:
             raise RefreshInvalid("user disabled")
 
-    def _token_pair(self, user: User, session_id: str, refresh: str, now: float) -> TokenPair:
+    def _token_pair(self, user: User, session: Session, refresh: str, now: float) -> TokenPair:
         token_id = csrf.access_token_id(refresh)
         access, _ = self.tokens.issue(
-            user_id=user.id, email=user.email, session_id=session_id, now=now, token_id=token_id
+            user_id=user.id, email=user.email, session_id=session.id, now=now, token_id=token_id
         )
+        refresh_left = min(self.refresh_ttl, self._session_end(session) - now)
         return TokenPair(
             access_token=access,
             expires_in=self.tokens.ttl,
             refresh_token=refresh,
-            refresh_expires_in=self.refresh_ttl,
-            session_id=session_id,
+            refresh_expires_in=max(int(refresh_left), 1),
+            session_id=session.id,
             csrf_token=csrf.csrf_token(token_id),
         )
 

@@ -66,9 +66,28 @@ class MemorySessions:
         self._sessions: dict[str, Session] = {}
         self._refresh: dict[str, _Refresh] = {}
 
-    async def create(self, session: Session, refresh_hash: str) -> None:
+    async def create(
+        self,
+        session: Session,
+        refresh_hash: str,
+        *,
+        credential: str,
+        new_credential: str | None = None,
+    ) -> bool:
+        user = await self._users.by_id(session.user_id)
+        if user is None or user.is_disabled or user.password_hash != credential:
+            return False
+        if new_credential is not None:
+            await self._users.set_password_hash(user.id, new_credential)
         self._sessions[session.id] = session
         self._refresh[refresh_hash] = _Refresh(session.id, session.expires_at)
+        return True
+
+    async def trim(self, user_id: str, keep: int, now: datetime) -> list[str]:
+        ids = [s.id for s in await self.list_active(user_id, now)][keep:]
+        for session_id in ids:
+            await self.revoke(session_id, now)
+        return ids
 
     async def find_refresh(self, refresh_hash: str) -> RefreshRecord | None:
         row = self._refresh.get(refresh_hash)

@@ -38,9 +38,28 @@ class SqlSessions:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def create(self, session: Session, refresh_hash: str) -> None:
-        await self.db.write(
+    async def create(
+        self,
+        session: Session,
+        refresh_hash: str,
+        *,
+        credential: str,
+        new_credential: str | None = None,
+    ) -> bool:
+        # The guard is an UPDATE of the user's row, so it also locks it: a password
+        # change or a disable waits for this transaction (and then revokes the new
+        # session), or commits first (and then the guard matches no row).
+        return await self.db.write(
             [
+                (
+                    "UPDATE users SET password_hash = :new_hash WHERE id = :user_id"
+                    " AND password_hash = :old_hash AND disabled_at IS NULL",
+                    {
+                        "user_id": session.user_id,
+                        "old_hash": credential,
+                        "new_hash": credential if new_credential is None else new_credential,
+                    },
+                ),
                 (
                     "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at,"
                     " user_agent) VALUES (:id, :user_id, :created_at, :last_used_at,"
@@ -63,8 +82,32 @@ class SqlSessions:
                         "expires_at": session.expires_at,
                     },
                 ),
-            ]
+            ],
+            guard=True,
         )
+
+    async def trim(self, user_id: str, keep: int, now: datetime) -> list[str]:
+        live = (
+            select(sessions.c.id)
+            .where(
+                sessions.c.user_id == user_id,
+                sessions.c.revoked_at.is_(None),
+                sessions.c.expires_at > now,
+            )
+            .order_by(sessions.c.created_at.desc(), sessions.c.id.desc())
+            .offset(keep)
+        )
+        async with self.db.connect() as conn:
+            ids = list((await conn.execute(live)).scalars())
+        if not ids:
+            return []
+        async with self.db.begin() as conn:
+            await conn.execute(
+                update(sessions)
+                .where(sessions.c.id.in_(ids), sessions.c.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+        return ids
 
     async def find_refresh(self, refresh_hash: str) -> RefreshRecord | None:
         query = (
