@@ -21,6 +21,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -40,22 +41,30 @@ T = TypeVar("T")
 MIN_LENGTH = 8
 MAX_LENGTH = 1024
 BCRYPT_MAX_BYTES = 72
+#: The costliest bcrypt hash accepted at import (x2 per step; 10 is usual, 12 takes
+#: ~250 ms here). A failed login takes as long as verifying one of this cost.
+MAX_BCRYPT_COST = 12
 
 
 @dataclass(frozen=True, slots=True)
 class Argon2Params:
-    """Argon2id cost parameters (RFC 9106 §4)."""
+    """Argon2id cost parameters (RFC 9106 §4), and the bcrypt cost that the time of
+    a failed login is made equal to (imported users: :data:`MAX_BCRYPT_COST`)."""
 
     time_cost: int
     memory_cost: int  # KiB
     parallelism: int
+    bcrypt_cost: int = MAX_BCRYPT_COST
 
 
 #: OWASP Password Storage Cheat Sheet, first Argon2id option: m=19 MiB, t=2, p=1.
 #: About 40 ms per hash on this project's 2-core test machine.
 OWASP = Argon2Params(time_cost=2, memory_cost=19456, parallelism=1)
 #: Cheap parameters for tests only (never for real passwords).
-FAST_FOR_TESTS = Argon2Params(time_cost=1, memory_cost=1024, parallelism=1)
+FAST_FOR_TESTS = Argon2Params(time_cost=1, memory_cost=1024, parallelism=1, bcrypt_cost=4)
+#: A failed login lasts this many times the slowest verification measured at the
+#: first failure, so that load on the machine does not let a slow kind show through.
+FAILURE_FLOOR_MARGIN = 1.5
 
 
 class _Bcrypt72Hasher(BcryptHasher):
@@ -141,6 +150,7 @@ class Passwords:
         self._dummy = self._pool.submit(self._hasher.hash, os.urandom(16).hex())
         self._trim = _malloc_trim()
         self._hashes = 0
+        self._floor: float | None = None
 
     async def hash(self, password: str) -> str:
         """Hash a new password with Argon2id."""
@@ -157,9 +167,49 @@ class Passwords:
         """Spend the time of one verification, for an account that does not exist."""
         await self._run(self._verify_dummy_sync, password)
 
-    def is_known_hash(self, password_hash: str) -> bool:
-        """True if the hash is Argon2 or bcrypt in a form we can verify."""
-        return any(hasher.identify(password_hash) for hasher in self._hasher.hashers)
+    async def check_login(
+        self, password: str, password_hash: str | None
+    ) -> tuple[bool, str | None]:
+        """Verify a login's password against the account's hash (None: no such
+        account), like :meth:`verify`; a failure is answered no sooner than the
+        failure floor.
+
+        Without the floor, a wrong password took 34 ms for an unknown email or an
+        Argon2 user and 67 ms to 250 ms for an imported bcrypt user: the time told
+        which emails are registered, and how (OWASP Authentication Cheat Sheet:
+        "Authentication Responses" — same answer, same time). The floor is the
+        slowest verification of either kind (Argon2 at our parameters, bcrypt at
+        the costliest cost accepted at import), measured once, times a margin.
+        The wait is a sleep: it costs no CPU and holds no hashing thread.
+        """
+        started = time.perf_counter()
+        if password_hash is None:
+            await self.verify_dummy(password)
+            result: tuple[bool, str | None] = (False, None)
+        else:
+            result = await self.verify(password, password_hash)
+        if not result[0]:
+            floor = self._floor if self._floor is not None else await self._calibrate()
+            remaining = floor - (time.perf_counter() - started)
+            if remaining > 0:
+                await asyncio.sleep(remaining)
+        return result
+
+    async def _calibrate(self) -> float:
+        """Measure the failure floor (once; concurrent first failures may each
+        measure, harmlessly)."""
+        self._floor = await self._run(self._measure_floor)
+        return self._floor
+
+    def _measure_floor(self) -> float:
+        # Hashing costs what verifying costs (the same key derivation), and timing
+        # hashes of random passwords leaves the verification counters alone.
+        durations = []
+        for hasher in (self._hasher.hashers[0], _Bcrypt72Hasher(rounds=self.params.bcrypt_cost)):
+            started = time.perf_counter()
+            hasher.hash(os.urandom(16).hex())
+            durations.append(time.perf_counter() - started)
+        return max(durations) * FAILURE_FLOOR_MARGIN
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -25,12 +25,11 @@ from typing import Literal
 from authgate.core.emails import normalize_email
 from authgate.core.errors import ValidationFailed
 from authgate.core.models import User
+from authgate.core.passwords import MAX_BCRYPT_COST
 from authgate.core.ports import UserStore
 
 Format = Literal["auto", "jsonl", "csv"]
 
-#: Costs above this would make each login take seconds (x2 per step; 10 is usual).
-MAX_BCRYPT_COST = 15
 #: ``$2x$`` (the buggy crypt_blowfish variant) is refused; ``$2y$`` equals ``$2b$``.
 _BCRYPT = re.compile(r"^\$2[aby]\$(?P<cost>\d\d)\$[./A-Za-z0-9]{53}$")
 _EMAIL_FIELDS = ("email", "mail", "username")
@@ -81,7 +80,11 @@ def check_bcrypt_hash(value: str) -> str | None:
         return "not a bcrypt hash ($2a$, $2b$ or $2y$, as bcryptjs and Go's bcrypt write)"
     cost = int(match["cost"])
     if not 4 <= cost <= MAX_BCRYPT_COST:
-        return f"bcrypt cost {cost} is outside 4 to {MAX_BCRYPT_COST}"
+        return (
+            f"bcrypt cost {cost} is outside 4 to {MAX_BCRYPT_COST} (a costlier hash would "
+            "stall other logins and set failed logins apart by their time; ask the user "
+            "to reset their password instead)"
+        )
     return None
 
 
