@@ -142,6 +142,7 @@ def test_token_decode_for_display_never_crashes(header: dict[str, Any], claims: 
         pytest.param({"alg": "HS256", "typ": None}, id="typ-null"),
         pytest.param({"alg": "HS256", "typ": ["JWT"]}, id="typ-list"),
         pytest.param({"alg": "HS256", "kid": ["a"]}, id="kid-list"),
+        pytest.param({"alg": "HS256", "kid": None}, id="kid-null"),
     ],
 )
 async def test_wrong_header_types_over_http_are_401(

@@ -92,9 +92,13 @@ def read_header(token: str, rules: TokenRules) -> dict[str, Any]:
     extra = header.keys() - _ALLOWED_HEADER
     if extra:
         raise TokenInvalid(f"refused header parameters {sorted(extra)}")
-    typ = header.get("typ")
-    if typ is not None and (not isinstance(typ, str) or typ.upper() != "JWT"):
+    # Present means of the right type: ``"typ": null`` or ``"kid": null`` is not the
+    # same as leaving the member out (API.md §4).
+    typ = header.get("typ", "JWT")
+    if not isinstance(typ, str) or typ.upper() != "JWT":
         raise TokenInvalid("typ is not JWT")
+    if "kid" in header and not isinstance(header["kid"], str):
+        raise TokenInvalid("kid is not a string")
     # A member of the wrong JSON type (``"alg": []``) is refused, not looked up: a
     # list or an object is not hashable and would escape as a TypeError.
     alg = header.get("alg")
@@ -129,8 +133,6 @@ def signed_claims(
     """
     header = read_header(token, rules)
     kid = header.get("kid")
-    if kid is not None and not isinstance(kid, str):
-        raise TokenInvalid("kid is not a string")
     key = keys.key_for(kid)
     if key is None:
         raise UnknownKid("unknown kid") if kid is not None else TokenInvalid("kid missing")
