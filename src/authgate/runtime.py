@@ -14,7 +14,7 @@ from typing import Any
 
 from authgate.core.keys import load_key_ring
 from authgate.core.passwords import OWASP, Argon2Params, Passwords
-from authgate.core.ports import Clock, system_clock
+from authgate.core.ports import Clock, PlanStore, system_clock
 from authgate.core.revocation import LocalRevocations
 from authgate.core.service import AuthService
 from authgate.core.settings import Settings
@@ -57,10 +57,10 @@ class Runtime:
         self.db = Database(settings.database_url)
         self.users = SqlUsers(self.db)
         self.sessions = SqlSessions(self.db)
-        self.plans = SqlPlans(self.db)
+        self.plans: PlanStore = SqlPlans(self.db)
         local = LocalRevocations(SqlRevocationStore(self.db), clock=clock)
         self.revocations: LocalRevocations | RedisRevocations = local
-        self.limiter: MemoryRateLimiter | LimitsRateLimiter = MemoryRateLimiter()
+        self.limiter: MemoryRateLimiter | LimitsRateLimiter = MemoryRateLimiter(clock)
         if settings.redis_url is not None:  # shared by every instance and worker
             self.revocations = RedisRevocations(
                 local, settings.redis_url, channel=channel_name(settings)

@@ -11,7 +11,7 @@ sends (else ``max_age``). A token naming a ``kid`` the cache lacks makes one
 refetch, at most once per ``refetch_interval`` seconds however many such tokens
 come (forged kids cannot turn the verifier into a fetch storm), and concurrent
 requests share one fetch. The checks are the server's own
-(:func:`authgate.core.tokens.verify_token`): the same algorithms, claims and
+(:class:`authgate.core.tokens.TokenVerifier`): the same algorithms, claims and
 refusals, and the same 401 codes and ``WWW-Authenticate`` headers. Revocation
 (logout) is the server's business: a token stays valid here until it expires, so
 keep access tokens short-lived.
@@ -143,9 +143,7 @@ class JWKSVerifier:
         token = bearer_token(authorization)
         if len(token) > MAX_TOKEN_CHARS:
             raise TokenInvalid("token too long")
-        principal = await self.verify(token)
-        request.state.principal = principal
-        return principal
+        return await self.verify(token)
 
     def install(self, app: FastAPI) -> None:
         """Answer authgate's errors in ``app`` as the server does: status,

@@ -1,7 +1,7 @@
 """The seams of the core: what it needs from storage, the clock and rate limiting.
 
-Implementations live in ``authgate.storage`` (SQLAlchemy, Redis) and in
-``authgate.core.memory`` (in-process, for tests and embedding).
+Implementations live in ``authgate.storage``: SQLAlchemy (SQLite, PostgreSQL),
+Redis, and in-process ones (``storage.memory``, for tests and embedding).
 """
 
 from __future__ import annotations
@@ -146,10 +146,6 @@ class RateLimiter(Protocol):
     """Counts events per key under limits such as ``10 per 15 minutes``; answers
     how long a key must wait (0: may proceed). Raises ``ServiceUnavailable`` when
     its storage cannot be reached (never lets an attempt through uncounted)."""
-
-    async def retry_after(self, limit: str, key: str) -> int:
-        """Seconds until ``key`` may try again under ``limit`` (0 if it may now)."""
-        ...
 
     async def hit(self, limit: str, key: str) -> int:
         """Count one event; return the seconds to wait if that exhausted the limit."""

@@ -3,8 +3,8 @@
 This module is the only importer of PyJWT. One :class:`TokenVerifier` holds a key
 ring and fixed options; :class:`AccessTokens` (the server's) also signs, and the
 JWKS verifier for other services (:mod:`authgate.verify`) uses a plain
-:class:`TokenVerifier`: both run the one check, :func:`verify_token`, which is
-strict by construction:
+:class:`TokenVerifier`: both run the one check (:func:`signed_claims`, then
+:func:`check_claims`), which is strict by construction:
 
 * only the configured algorithms (never ``none``, never HMAC keyed with a public
   key: RFC 8725 §2.1 and §3.1; PyJWT advisories CVE-2022-29217, CVE-2017-11424),
@@ -105,21 +105,6 @@ def read_header(token: str, rules: TokenRules) -> dict[str, Any]:
     if not isinstance(alg, str) or alg not in rules.algorithms:
         raise TokenInvalid("algorithm not allowed")
     return header
-
-
-def verify_token(
-    token: str, keys: KeyRing, rules: TokenRules, now: float, *, jws: jwt.PyJWS = _JWS
-) -> tuple[Principal, float | None]:
-    """The one verification of an access token: header, key, signature, claims, times.
-
-    Returns the principal and the token's ``nbf`` (None if absent).
-
-    Raises:
-        TokenExpired: the signature is good and ``exp`` has passed.
-        UnknownKid: the ``kid`` is not in ``keys``.
-        TokenInvalid: anything else (the reason is logged, not answered).
-    """
-    return check_claims(signed_claims(token, keys, rules, jws=jws), rules, now)
 
 
 def signed_claims(
@@ -231,7 +216,7 @@ class TokenVerifier:
 
     Verified tokens are remembered (a bounded map from the token string to its
     principal), so a token presented again costs a dictionary lookup instead of a
-    signature check. Only tokens that passed :func:`verify_token` enter it; ``exp``
+    signature check. Only tokens that passed every check enter it; ``exp``
     and ``nbf`` are checked against ``now`` on every call. Tokens refused for their
     form or signature — a verdict no clock can change while the ring stays the
     same — are remembered too, in a smaller map, so a flood of one forged token
@@ -306,11 +291,6 @@ class TokenVerifier:
         """Drop every remembered verdict (after the key ring changed)."""
         self._cache.clear()
         self._refused.clear()
-
-    @staticmethod
-    def decode_unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Header and claims without any check (see :func:`decode_unverified`)."""
-        return decode_unverified(token)
 
 
 class AccessTokens(TokenVerifier):

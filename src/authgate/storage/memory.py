@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import math
 from collections.abc import Sequence
 from datetime import datetime
 
 from authgate.core.errors import EmailTaken
-from authgate.core.models import Plan, RefreshRecord, Revocation, Session, User
+from authgate.core.models import RefreshRecord, Revocation, Session, User
 
 
 @dataclasses.dataclass(slots=True)
@@ -178,41 +177,3 @@ class MemoryRevocationStore:
         before = len(self.rows)
         self.rows = [(r, at) for r, at in self.rows if r.expires_at > now]
         return before - len(self.rows)
-
-
-class MemoryPlans:
-    def __init__(self) -> None:
-        self._plans: dict[int, Plan] = {}
-        self._ids = itertools.count(1)
-
-    async def list(self, user_id: str) -> Sequence[Plan]:
-        return [p for p in self._plans.values() if p.user_id == user_id]
-
-    async def add(self, user_id: str, title: str, done: bool, now: datetime) -> Plan:
-        plan = Plan(id=next(self._ids), user_id=user_id, title=title, done=done, created_at=now)
-        self._plans[plan.id] = plan
-        return plan
-
-    async def get(self, user_id: str, plan_id: int) -> Plan | None:
-        plan = self._plans.get(plan_id)
-        return plan if plan is not None and plan.user_id == user_id else None
-
-    async def update(
-        self, user_id: str, plan_id: int, title: str | None, done: bool | None
-    ) -> Plan | None:
-        plan = await self.get(user_id, plan_id)
-        if plan is None:
-            return None
-        changes: dict[str, object] = {}
-        if title is not None:
-            changes["title"] = title
-        if done is not None:
-            changes["done"] = done
-        self._plans[plan_id] = updated = dataclasses.replace(plan, **changes)  # type: ignore[arg-type]
-        return updated
-
-    async def delete(self, user_id: str, plan_id: int) -> bool:
-        if await self.get(user_id, plan_id) is None:
-            return False
-        del self._plans[plan_id]
-        return True

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import math
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import lru_cache
 
 from limits import RateLimitItem, parse_many
@@ -69,19 +69,20 @@ class LimitsRateLimiter:
         self._strategy = MovingWindowRateLimiter(self.storage)
         self.outage = Outage(name, log)
 
-    async def retry_after(self, limit: str, key: str) -> int:
-        async with self._available():
-            wait = 0
-            for item in parse_limit(limit):
-                if not await self._strategy.test(item, key):
-                    wait = max(wait, await self._wait(item, key))
-            return wait
-
     async def hit(self, limit: str, key: str) -> int:
+        return await self._wait_under(limit, key, self._strategy.hit)
+
+    async def retry_after(self, limit: str, key: str) -> int:
+        """Seconds until ``key`` may try again (0 if it may now), counting nothing."""
+        return await self._wait_under(limit, key, self._strategy.test)
+
+    async def _wait_under(
+        self, limit: str, key: str, passes: Callable[[RateLimitItem, str], Awaitable[bool]]
+    ) -> int:
         async with self._available():
             wait = 0
             for item in parse_limit(limit):
-                if not await self._strategy.hit(item, key):
+                if not await passes(item, key):
                     wait = max(wait, await self._wait(item, key))
             return wait
 

@@ -7,12 +7,13 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator
 
+from authgate.core.emails import MAX_EMAIL_CHARS
 from authgate.core.passwords import MAX_LENGTH, is_encodable
 
 MAX_TITLE = 500
 
 Password = Annotated[StrictStr, Field(max_length=MAX_LENGTH)]
-EmailField = Annotated[StrictStr, Field(max_length=320)]
+EmailField = Annotated[StrictStr, Field(max_length=MAX_EMAIL_CHARS)]
 
 
 class _In(BaseModel):

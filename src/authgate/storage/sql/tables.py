@@ -22,6 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
+from authgate.core.emails import MAX_EMAIL_CHARS
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -60,8 +62,8 @@ users = Table(
     "users",
     metadata,
     Column("id", String(36), primary_key=True),
-    Column("email", String(320), nullable=False),
-    Column("email_key", String(320), nullable=False, unique=True),
+    Column("email", String(MAX_EMAIL_CHARS), nullable=False),
+    Column("email_key", String(MAX_EMAIL_CHARS), nullable=False, unique=True),
     Column("password_hash", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("disabled_at", UTCDateTime, nullable=True),

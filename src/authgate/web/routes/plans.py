@@ -42,7 +42,8 @@ def plans_router(gate: "AuthGate") -> APIRouter:
 
     @router.post("", status_code=201, response_model=PlanOut, responses=errors)
     async def add_plan(body: PlanIn, principal: CurrentPrincipal) -> Response:
-        plan = await gate.plans.add(principal.id, body.title, body.done, datetime.now(UTC))
+        now = datetime.fromtimestamp(gate.service.clock(), UTC)
+        plan = await gate.plans.add(principal.id, body.title, body.done, now)
         return json_response(plan_json(plan), 201)
 
     @router.get("/{plan_id}", response_model=PlanOut, responses=errors)
