@@ -16,6 +16,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 
 from authgate.core.errors import ConfigurationError, ServiceUnavailable
+from authgate.core.ratelimit import is_off
 from authgate.core.settings import Settings, env_name
 from authgate.storage.outage import Outage
 
@@ -36,7 +37,7 @@ def validate_limits(settings: Settings) -> None:
     """Raises ConfigurationError (naming the variable) for a limit ``limits`` cannot read."""
     for field in LIMIT_FIELDS:
         value = getattr(settings, field)
-        if value.strip().lower() == "off":
+        if is_off(value):
             continue
         try:
             items = parse_limit(value)

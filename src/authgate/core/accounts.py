@@ -1,0 +1,103 @@
+"""Accounts: register, look up, disable, change the password."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from authgate.core.context import ServiceContext, to_datetime
+from authgate.core.emails import login_key, normalize_email
+from authgate.core.errors import InvalidCredentials, NotFound, TokenInvalid, TokenRevoked
+from authgate.core.models import Principal, User
+from authgate.core.passwords import check_password_policy
+from authgate.core.revoker import Revoker
+
+log = logging.getLogger("authgate")
+
+
+class Accounts:
+    """The account rules of API.md §3 (register, me, password) and ``user disable``."""
+
+    def __init__(self, context: ServiceContext, revoker: Revoker) -> None:
+        self.context = context
+        self.revoker = revoker
+
+    async def register(self, email: str, password: str, *, address: str | None = None) -> User:
+        """Create an account.
+
+        Raises:
+            ValidationFailed: bad email or password.
+            TooManyAttempts: too many registrations from this address.
+            EmailTaken: the email is registered already (in any letter case).
+        """
+        display, key = normalize_email(email)
+        check_password_policy(password)
+        if address is not None:
+            await self.context.throttle.count_registration(address)
+        user = User(
+            id=str(uuid.uuid4()),
+            email=display,
+            password_hash=await self.context.passwords.hash(password),
+            created_at=to_datetime(self.context.clock()),
+        )
+        await self.context.users.add(user, key)
+        log.info("registered user %s", user.id)
+        return user
+
+    async def me(self, principal: Principal) -> User:
+        """The caller's account.
+
+        Raises:
+            TokenInvalid: no such account (a token for an id never registered).
+            TokenRevoked: the account is disabled (its tokens were revoked).
+        """
+        user = await self.context.users.by_id(principal.id)
+        if user is None:
+            raise TokenInvalid("no such user")
+        if user.is_disabled:
+            raise TokenRevoked("user disabled")
+        return user
+
+    async def disable(self, email: str) -> User:
+        """Disable an account and revoke all its sessions and tokens.
+
+        Raises:
+            NotFound: no such account.
+        """
+        user = await self.context.users.by_email(login_key(email))
+        if user is None:
+            raise NotFound("no such user")
+        now = self.context.clock()
+        await self.context.users.disable(user.id, to_datetime(now))
+        await self.revoker.sessions_of(user.id, now)
+        # Every token issued up to the end of this second; the user gets no new ones.
+        await self.revoker.tokens_before(user.id, int(now) + 1, now)
+        log.info("disabled user %s", user.id)
+        return user
+
+    async def change_password(
+        self, principal: Principal, current_password: str, new_password: str
+    ) -> None:
+        """Change the caller's password; every other session is revoked.
+
+        Raises:
+            ValidationFailed: the new password breaks the policy.
+            InvalidCredentials: the current password is wrong.
+            TooManyAttempts: the account is locked out.
+        """
+        check_password_policy(new_password)
+        user = await self.me(principal)
+        throttle = self.context.throttle
+        limits = throttle.login_limits(login_key(user.email), None)
+        await throttle.reserve(limits)
+        valid: bool | None = None
+        try:
+            valid, _ = await self.context.passwords.verify(current_password, user.password_hash)
+        finally:
+            await throttle.settle(limits, failed=valid is False)
+        if not valid:
+            raise InvalidCredentials("wrong current password")
+        new_hash = await self.context.passwords.hash(new_password)
+        await self.context.users.set_password_hash(user.id, new_hash)
+        await self.revoker.sessions_of(user.id, self.context.clock(), keep=principal.session_id)
+        log.info("user %s changed password", user.id)
