@@ -79,14 +79,14 @@ async def test_purge_forgets_expired_entries(revocations: LocalRevocations) -> N
     assert len(await revocations.store.active(0)) == 1
 
 
-async def test_a_stale_list_refuses_to_vouch(revocations: LocalRevocations) -> None:
+async def test_a_stale_list_refuses_to_vouch(clock: Clock) -> None:
     """When the store has not been read for too long, the check says 503."""
-    revocations._stale_after = 0.0
-    revocations._synced_at -= 1
+    revocations = LocalRevocations(MemoryRevocationStore(), clock=clock, stale_after=10.0)
+    assert not revocations.is_revoked("j", None, "u", 1)
+    clock.now += 11
     with pytest.raises(ServiceUnavailable):
         revocations.is_revoked("j", None, "u", 1)
     await revocations.sync()
-    revocations._stale_after = 60.0
     assert not revocations.is_revoked("j", None, "u", 1)
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Iterable
 
 from authgate.core.errors import ServiceUnavailable
@@ -34,18 +33,26 @@ SYNC_SLACK_SECONDS = 30
 class LocalRevocations:
     """The in-process revocation list, kept in step with the store."""
 
-    def __init__(self, store: RevocationStore, *, clock: Clock = system_clock) -> None:
+    def __init__(
+        self,
+        store: RevocationStore,
+        *,
+        clock: Clock = system_clock,
+        stale_after: float | None = None,
+    ) -> None:
+        """``stale_after``: seconds without a successful read of the store after which
+        :meth:`is_revoked` refuses to vouch (None: never; :meth:`run_sync` sets it)."""
         self.store = store
         self.clock = clock
+        self.stale_after = stale_after
         self._tokens: dict[str, int] = {}
         self._sessions: dict[str, int] = {}
         self._cutoffs: dict[str, tuple[int, int]] = {}
         self._polled_from: int | None = None
-        self._synced_at = time.monotonic()
-        self._stale_after: float | None = None
+        self._synced_at = clock()
 
     def is_revoked(self, jti: str, session_id: str | None, user_id: str, issued_at: int) -> bool:
-        if self._stale_after is not None and time.monotonic() - self._synced_at > self._stale_after:
+        if self.stale_after is not None and self.clock() - self._synced_at > self.stale_after:
             raise ServiceUnavailable("revocation list is stale: the store is unreachable")
         if jti in self._tokens or (session_id is not None and session_id in self._sessions):
             return True
@@ -85,7 +92,7 @@ class LocalRevocations:
         """Load every active entry from the store."""
         self.replace(await self.store.active(now))
         self._polled_from = now
-        self._synced_at = time.monotonic()
+        self._synced_at = self.clock()
 
     async def sync(self) -> None:
         """Apply the entries recorded since the last poll (by any process)."""
@@ -94,12 +101,12 @@ class LocalRevocations:
         for revocation in await self.store.active(now, recorded_since=since):
             self.apply(revocation)
         self._polled_from = now
-        self._synced_at = time.monotonic()
+        self._synced_at = self.clock()
 
     async def run_sync(self, interval: float = 1.0, stale_after: float = 10.0) -> None:
         """Poll the store forever; after ``stale_after`` seconds without a successful
         poll, :meth:`is_revoked` answers ``ServiceUnavailable`` until one succeeds."""
-        self._stale_after = stale_after
+        self.stale_after = stale_after
         failing = False
         while True:
             try:
