@@ -81,7 +81,9 @@ async def test_purge_forgets_expired_entries(revocations: LocalRevocations) -> N
 
 async def test_a_stale_list_refuses_to_vouch(clock: Clock) -> None:
     """When the store has not been read for too long, the check says 503."""
-    revocations = LocalRevocations(MemoryRevocationStore(), clock=clock, stale_after=10.0)
+    revocations = LocalRevocations(
+        MemoryRevocationStore(), clock=clock, monotonic=clock, stale_after=10.0
+    )
     assert not revocations.is_revoked("j", None, "u", 1)
     clock.now += 11
     with pytest.raises(ServiceUnavailable):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Iterable
 
 from authgate.core.errors import ServiceUnavailable
@@ -38,21 +39,24 @@ class LocalRevocations:
         store: RevocationStore,
         *,
         clock: Clock = system_clock,
+        monotonic: Clock = time.monotonic,
         stale_after: float | None = None,
     ) -> None:
-        """``stale_after``: seconds without a successful read of the store after which
+        """``clock`` dates entries; ``monotonic`` measures how long ago the store was
+        last read, and after ``stale_after`` seconds without a successful read
         :meth:`is_revoked` refuses to vouch (None: never; :meth:`run_sync` sets it)."""
         self.store = store
         self.clock = clock
+        self.monotonic = monotonic
         self.stale_after = stale_after
         self._tokens: dict[str, int] = {}
         self._sessions: dict[str, int] = {}
         self._cutoffs: dict[str, tuple[int, int]] = {}
         self._polled_from: int | None = None
-        self._synced_at = clock()
+        self._synced_at = monotonic()
 
     def is_revoked(self, jti: str, session_id: str | None, user_id: str, issued_at: int) -> bool:
-        if self.stale_after is not None and self.clock() - self._synced_at > self.stale_after:
+        if self.stale_after is not None and self.monotonic() - self._synced_at > self.stale_after:
             raise ServiceUnavailable("revocation list is stale: the store is unreachable")
         if jti in self._tokens or (session_id is not None and session_id in self._sessions):
             return True
@@ -92,7 +96,7 @@ class LocalRevocations:
         """Load every active entry from the store."""
         self.replace(await self.store.active(now))
         self._polled_from = now
-        self._synced_at = self.clock()
+        self._synced_at = self.monotonic()
 
     async def sync(self) -> None:
         """Apply the entries recorded since the last poll (by any process)."""
@@ -101,7 +105,7 @@ class LocalRevocations:
         for revocation in await self.store.active(now, recorded_since=since):
             self.apply(revocation)
         self._polled_from = now
-        self._synced_at = self.clock()
+        self._synced_at = self.monotonic()
 
     async def run_sync(self, interval: float = 1.0, stale_after: float = 10.0) -> None:
         """Poll the store forever; after ``stale_after`` seconds without a successful

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from authgate.core.accounts import Accounts
 from authgate.core.context import ServiceContext, to_datetime
@@ -125,6 +126,10 @@ class AuthService:
     async def revoke_session(self, principal: Principal, session_id: str) -> None:
         """See :meth:`Sessions.revoke_session`."""
         await self.logins.revoke_session(principal, session_id)
+
+    def jwks(self) -> dict[str, list[dict[str, Any]]]:
+        """The public keys in force now (RFC 7517 §5; empty under HS256)."""
+        return self.tokens.jwks(self.clock())
 
     # -- housekeeping -----------------------------------------------------------------
 

@@ -188,7 +188,8 @@ def auth_router(gate: "AuthGate") -> APIRouter:
 
     @router.get("/.well-known/jwks.json", tags=["keys"])
     async def jwks() -> Response:
-        keys = gate.service.tokens.jwks(gate.service.clock())
-        return json_response(keys, headers={"Cache-Control": f"public, max-age={JWKS_MAX_AGE}"})
+        return json_response(
+            gate.service.jwks(), headers={"Cache-Control": f"public, max-age={JWKS_MAX_AGE}"}
+        )
 
     return router
