@@ -1,26 +1,42 @@
 #!/usr/bin/env bash
-# Benchmarks, by hand (no test runs them; nothing fails on timing).
+# Benchmarks, by hand (no test runs them; nothing fails on timing). See benchmarks/README.md.
 #
-#   benchmarks/run.sh              full side-by-side run (3 rounds, the issue's targets)
-#   benchmarks/run.sh --quick      the same, 3 s per scenario, one round
-#   benchmarks/run.sh micro        in-process microbenchmarks only
+#   benchmarks/run.sh              side by side with the peer stacks (3 rounds)      [needs peerbench]
+#   benchmarks/run.sh --quick      the same, 3 s per scenario, one round            [needs peerbench]
+#   benchmarks/run.sh micro        in-process microbenchmarks (add --quick: shorter) [this repository only]
 #
-# The side-by-side run needs ../shared/bench (peerbench: authgate next to the
-# tutorial's Express and FastAPI stacks, each pinned to one core, wrk on the other);
-# without it, the microbenchmarks run instead.
+# The side-by-side run needs what this repository does not hold: the team's bench
+# tool, peerbench, checked out at ../shared/bench (or named by PEERBENCH=/path/to/
+# peerbench.py), with its peer stacks (the tutorial's Express and FastAPI servers),
+# Node, and wrk; it pins each server to one core and wrk to the other. Without it,
+# this script says so in one line and runs the microbenchmarks instead (exit 0).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/authgate ] || make setup >/dev/null
 bench=${PEERBENCH:-../shared/bench/peerbench.py}
 
-if [ "${1:-}" = micro ] || [ ! -f "$bench" ]; then
-  [ -f "$bench" ] || echo "($bench not found: running the microbenchmarks)"
-  exec .venv/bin/python benchmarks/micro.py "${@:2}"
+mode=${1:-full}
+case "$mode" in
+  micro) exec .venv/bin/python benchmarks/micro.py "${@:2}" ;;
+  full | --quick) ;;
+  *)
+    echo "usage: benchmarks/run.sh [--quick | micro [--quick]]" >&2
+    exit 2
+    ;;
+esac
+
+if [ ! -f "$bench" ]; then
+  quick=()
+  [ "$mode" = --quick ] && quick=(--quick)
+  echo "skipping the side-by-side benchmark: it needs the team's bench tool (peerbench) at $bench" \
+    "(set PEERBENCH to use another path), which is not part of this repository;" \
+    "running the in-process microbenchmarks instead"
+  exec .venv/bin/python benchmarks/micro.py "${quick[@]}"
 fi
 
 python3 "$bench" setup >/dev/null
 rounds=(--rounds 3)
-[ "${1:-}" = --quick ] && rounds=(--quick)
+[ "$mode" = --quick ] && rounds=(--quick)
 exec python3 "$bench" run "${rounds[@]}" \
   --targets "${TARGETS:-seed-express,seed-express-keyobject,seed-fastapi,authgate}" \
   --authgate-cmd "$PWD/.venv/bin/authgate serve --host 127.0.0.1 --port {port}"
