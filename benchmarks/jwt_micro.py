@@ -26,9 +26,9 @@ from typing import Any
 import cryptography
 import jwt
 
-from authgate.core.keys import KeyRing, SigningKey
-from authgate.core.keystore import RSA_BITS, new_private_key
-from authgate.core.tokens import AccessTokens, public_jwk
+from authgate.core.jose import RSA_BITS, SigningKey, new_private_key, public_jwk
+from authgate.core.keys import KeyRing
+from authgate.core.tokens import AccessTokens
 
 ALGORITHMS = ("HS256", "EdDSA", "ES256", "RS256")
 

@@ -55,12 +55,13 @@ async def measure(name: str, revocations: Any) -> None:
 
 
 async def measure_authenticate(revocations: Any) -> None:
-    from authgate.core.keys import load_key_ring
     from authgate.core.settings import Settings
     from authgate.core.tokens import AccessTokens
+    from authgate.storage.keysource import load_key_ring
 
     settings = Settings(secret="benchmark-secret-0123456789-abcdefghij")
-    tokens = AccessTokens(load_key_ring(settings), ttl=900, issuer=None, audience=None, leeway=10)
+    ring = load_key_ring(settings, time.time())
+    tokens = AccessTokens(ring, ttl=900, issuer=None, audience=None, leeway=10)
     token, _ = tokens.issue(
         user_id="user-1", email="a@example.com", session_id=str(uuid.uuid4()), now=time.time()
     )

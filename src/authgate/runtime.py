@@ -12,13 +12,13 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from authgate.core.keys import load_key_ring
 from authgate.core.passwords import OWASP, Argon2Params, Passwords
 from authgate.core.ports import Clock, PlanStore, system_clock
 from authgate.core.revocation import LocalRevocations
 from authgate.core.service import AuthService
 from authgate.core.settings import Settings
 from authgate.core.tokens import AccessTokens
+from authgate.storage.keysource import load_key_ring
 from authgate.storage.memory_limits import MemoryRateLimiter
 from authgate.storage.ratelimit import LimitsRateLimiter, validate_limits
 from authgate.storage.redis import RedisRevocations, channel_name, redis_rate_limiter
@@ -86,7 +86,7 @@ class Runtime:
         if self.migrate:
             await self.db.upgrade()
         tokens = AccessTokens(
-            load_key_ring(self.settings),
+            load_key_ring(self.settings, self.clock()),
             ttl=self.settings.access_ttl_seconds,
             issuer=self.settings.issuer,
             audience=self.settings.audience,

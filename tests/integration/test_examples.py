@@ -22,8 +22,8 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from authgate.core.keystore import KeyDirectory
 from authgate.core.rotation import signing_record
+from authgate.storage.keyfiles import KeyDirectory
 from tests.conftest import SECRET
 from tests.integration.conftest import (
     AuthgateServer,

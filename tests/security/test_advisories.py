@@ -17,8 +17,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from authgate.core.errors import TokenInvalid
-from authgate.core.keys import KeyRing, SigningKey
-from authgate.core.tokens import AccessTokens, public_jwk
+from authgate.core.jose import SigningKey, public_jwk
+from authgate.core.keys import KeyRing
+from authgate.core.tokens import AccessTokens
 
 NOW = 1_800_000_000.0
 KID = "k1"

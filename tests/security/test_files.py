@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from authgate.core.errors import ConfigurationError
-from authgate.core.keys import SECRET_FILE, load_or_create_secret
 from authgate.core.settings import MIN_SECRET_BYTES, Settings
+from authgate.storage.keyfiles import SECRET_FILE, load_or_create_secret
 from authgate.storage.sql.database import Database
 
 

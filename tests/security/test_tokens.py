@@ -21,8 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from authgate.core.errors import TokenError
+from authgate.core.jose import decode_unverified
 from authgate.core.keys import KeyRing
-from authgate.core.tokens import AccessTokens, decode_unverified
+from authgate.core.tokens import AccessTokens
 from tests.helpers import bearer, forge
 
 SECRET = b"security-test-secret-0123456789abcdef"

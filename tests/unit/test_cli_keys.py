@@ -13,9 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from authgate.cli import app as cli
-from authgate.core.keys import load_key_ring
 from authgate.core.settings import Settings
 from authgate.core.tokens import AccessTokens
+from authgate.storage.keysource import load_key_ring
 
 
 @pytest.fixture
@@ -85,7 +85,7 @@ def tokens_for(tmp_path: Path) -> AccessTokens:
         keys_dir=tmp_path / "keys",
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'a.db'}",
     )
-    return AccessTokens(load_key_ring(settings), ttl=900)
+    return AccessTokens(load_key_ring(settings, time.time()), ttl=900)
 
 
 def test_decode_shows_header_claims_times_and_that_it_verifies(

@@ -7,27 +7,25 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import jwt
 import pytest
 
 from authgate.core.errors import ConfigurationError, TokenExpired, TokenInvalid
-from authgate.core.keys import jwk_thumbprint, load_key_ring
-from authgate.core.keystore import (
-    PRUNE_AFTER,
-    KeyDirectory,
-    KeyExists,
-    load_asymmetric_ring,
-)
-from authgate.core.rotation import (
+from authgate.core.jose import UnknownKid, jwk_thumbprint
+from authgate.core.rotation import key_states
+from authgate.core.settings import Settings
+from authgate.core.tokens import AccessTokens
+from authgate.storage.keyfiles import PRUNE_AFTER, KeyDirectory, KeyExists
+from authgate.storage.keysource import (
     CHECK_INTERVAL,
     UNKNOWN_KID_INTERVAL,
     DirectoryKeys,
-    key_states,
+    load_asymmetric_ring,
+    load_key_ring,
 )
-from authgate.core.settings import Settings
-from authgate.core.tokens import AccessTokens, UnknownKid
 from tests.conftest import FakeClock
 
 ALGORITHMS = ["EdDSA", "ES256", "RS256"]
@@ -66,7 +64,7 @@ def test_first_start_makes_a_private_key_file_0600_named_by_its_thumbprint(
     tmp_path: Path, algorithm: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     """One key, mode 0600 in a 0700 directory; its kid is its RFC 7638 thumbprint; one warning."""
-    ring = load_key_ring(settings_for(tmp_path, algorithm))
+    ring = load_key_ring(settings_for(tmp_path, algorithm), time.time())
     folder = tmp_path / "keys"
     pems = list(folder.glob("*.pem"))
     assert len(pems) == 1
@@ -84,7 +82,7 @@ def test_first_start_makes_a_private_key_file_0600_named_by_its_thumbprint(
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
 def test_published_keys_hold_no_private_member(tmp_path: Path, algorithm: str) -> None:
     """The JWKS carries public members only (RFC 7518 §6: no d, p, q, dp, dq, qi)."""
-    ring = load_key_ring(settings_for(tmp_path, algorithm))
+    ring = load_key_ring(settings_for(tmp_path, algorithm), time.time())
     (jwk,) = ring.jwks()["keys"]
     assert not {"d", "p", "q", "dp", "dq", "qi", "k", "oth"} & jwk.keys()
     assert jwk["kty"] == {"EdDSA": "OKP", "ES256": "EC", "RS256": "RSA"}[algorithm]
@@ -92,8 +90,8 @@ def test_published_keys_hold_no_private_member(tmp_path: Path, algorithm: str) -
 
 def test_a_second_start_reuses_the_key(tmp_path: Path) -> None:
     """Restarting keeps the key (and so every token it signed)."""
-    first = load_key_ring(settings_for(tmp_path, "ES256"))
-    second = load_key_ring(settings_for(tmp_path, "ES256"))
+    first = load_key_ring(settings_for(tmp_path, "ES256"), time.time())
+    second = load_key_ring(settings_for(tmp_path, "ES256"), time.time())
     assert first.signing is not None and second.signing is not None
     assert first.signing.kid == second.signing.kid
 
@@ -101,7 +99,7 @@ def test_a_second_start_reuses_the_key(tmp_path: Path) -> None:
 def test_read_only_load_does_not_create_keys(tmp_path: Path) -> None:
     """``create=False`` (token decode) reports a missing key instead of making one."""
     with pytest.raises(ConfigurationError, match="AUTHGATE_KEYS_DIR"):
-        load_key_ring(settings_for(tmp_path, "EdDSA"), create=False)
+        load_key_ring(settings_for(tmp_path, "EdDSA"), time.time(), create=False)
     assert not (tmp_path / "keys" / "keys.json").exists()
 
 
@@ -154,20 +152,20 @@ def test_a_broken_manifest_stops_start_up_naming_the_variable(
     folder.mkdir()
     (folder / "keys.json").write_bytes(content)
     with pytest.raises(ConfigurationError, match=r"^AUTHGATE_KEYS_DIR: ") as caught:
-        load_key_ring(settings_for(tmp_path, "ES256"))
+        load_key_ring(settings_for(tmp_path, "ES256"), time.time())
     assert "\n" not in str(caught.value)
 
 
 def test_a_key_file_that_does_not_match_its_kid_is_refused(tmp_path: Path) -> None:
     """A PEM swapped for another key is not trusted under the manifest's kid."""
-    ring = load_key_ring(settings_for(tmp_path, "ES256"))
+    ring = load_key_ring(settings_for(tmp_path, "ES256"), time.time())
     assert ring.signing is not None
     other = tmp_path / "other"
-    load_key_ring(settings_for(other, "ES256"))
+    load_key_ring(settings_for(other, "ES256"), time.time())
     (pem,) = (other / "keys").glob("*.pem")
     (tmp_path / "keys" / f"{ring.signing.kid}.pem").write_bytes(pem.read_bytes())
     with pytest.raises(ConfigurationError, match="does not hold the key"):
-        load_key_ring(settings_for(tmp_path, "ES256"))
+        load_key_ring(settings_for(tmp_path, "ES256"), time.time())
 
 
 def test_the_ring_follows_a_rotation_through_the_old_keys_lifetime(tmp_path: Path) -> None:
@@ -273,8 +271,8 @@ def test_an_unknown_kid_picks_up_a_rotation_made_by_another_instance(tmp_path: P
 
 def test_keys_of_another_algorithm_are_neither_published_nor_accepted(tmp_path: Path) -> None:
     """Switching AUTHGATE_ALGORITHM makes a key of the new one; the old ones go unused."""
-    es = load_key_ring(settings_for(tmp_path, "ES256"))
-    ed = load_key_ring(settings_for(tmp_path, "EdDSA"))
+    es = load_key_ring(settings_for(tmp_path, "ES256"), time.time())
+    ed = load_key_ring(settings_for(tmp_path, "EdDSA"), time.time())
     assert es.signing is not None and ed.signing is not None
     assert [k["alg"] for k in ed.jwks()["keys"]] == ["EdDSA"]
     assert ed.key_for(es.signing.kid) is None
@@ -297,14 +295,15 @@ def test_load_asymmetric_ring_uses_authgate_keys_dir_beside_the_database_by_defa
     settings = Settings(
         algorithm="EdDSA", database_url=f"sqlite+aiosqlite:///{tmp_path / 'db' / 'a.db'}"
     )
-    load_asymmetric_ring(settings)
+    load_asymmetric_ring(settings, time.time())
     assert (tmp_path / "db" / "authgate-keys" / "keys.json").is_file()
 
 
 def test_keystore_keeps_the_core_free_of_the_web_and_storage_stacks() -> None:
     """Importing the key directory loads no FastAPI, Starlette, SQLAlchemy or redis."""
     code = (
-        "import sys, authgate.core.keystore, authgate.core.rotation, authgate.core.user_import; "
+        "import sys, authgate.storage.keysource, authgate.core.rotation, "
+        "authgate.core.user_import; "
         "bad = [m for m in ('fastapi', 'starlette', 'sqlalchemy', 'redis', 'httpx') "
         "if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)"
     )

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from authgate.core.errors import ConfigurationError
-from authgate.core.keys import load_or_create_secret
 from authgate.core.settings import Settings, load_settings, parse_duration, redact_url
+from authgate.storage.keyfiles import load_or_create_secret
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """RFC 7515 Appendix A: the JWS examples for HS256 (A.1), RS256 (A.2) and ES256 (A.3).
 
-The tokens verify through authgate's parser (``authgate.core.tokens._JWS``), its
+The tokens verify through authgate's parser (``authgate.core.jose._JWS``), its
 header check (``read_header``) and its JWK import (``key_from_jwk``); the
 deterministic signatures (HMAC, RSASSA-PKCS1-v1_5) are reproduced byte for byte.
 A.4 (ES512) is not an authgate algorithm and is left out; A.5 (``"alg":"none"``)
@@ -20,16 +20,17 @@ import pytest
 from jwt.algorithms import get_default_algorithms
 
 from authgate.core.errors import TokenExpired, TokenInvalid
-from authgate.core.keys import KeyRing, SigningKey
-from authgate.core.tokens import (
+from authgate.core.jose import (
     _JWS,
+    SigningKey,
     TokenRules,
-    TokenVerifier,
     key_from_jwk,
     public_jwk,
     read_header,
     signed_claims,
 )
+from authgate.core.keys import KeyRing
+from authgate.core.tokens import TokenVerifier
 from tests.vectors.jws_helpers import PAYLOAD, SIGNATURE, b64, flip_bit, signing_input, unb64
 
 # RFC 7515 §A.1.1 (and A.2.1, A.3.1): the JWS Payload, its bytes and its base64url.

@@ -15,9 +15,9 @@ from collections.abc import Callable
 import jwt
 import pytest
 
-from authgate.core.keys import KeyRing, SigningKey
-from authgate.core.tokens import (
+from authgate.core.jose import (
     _JWS,
+    SigningKey,
     TokenRules,
     UnknownKid,
     key_from_jwk,
@@ -25,6 +25,7 @@ from authgate.core.tokens import (
     read_header,
     signed_claims,
 )
+from authgate.core.keys import KeyRing
 from tests.vectors.jws_helpers import PAYLOAD, SIGNATURE, b64, flip_bit, unb64
 
 # RFC 7520 §3.3: the RSA public key.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from authgate.core.keys import jwk_thumbprint
+from authgate.core.jose import jwk_thumbprint
 
 # RFC 7638 §3.1: the RSA key of RFC 7517 Appendix A.1.
 RFC7638_RSA = {

@@ -16,8 +16,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from authgate.core.keys import SigningKey
-from authgate.core.tokens import _JWS, TokenRules, key_from_jwk, public_jwk, read_header
+from authgate.core.jose import _JWS, SigningKey, TokenRules, key_from_jwk, public_jwk, read_header
 from tests.vectors.jws_helpers import PAYLOAD, SIGNATURE, b64, flip_bit, unb64
 
 # RFC 8037 §A.1: the Ed25519 private key.

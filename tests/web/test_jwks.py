@@ -10,8 +10,8 @@ import httpx
 import jwt
 import pytest
 
-from authgate.core.keystore import KeyDirectory
-from authgate.core.rotation import CHECK_INTERVAL
+from authgate.storage.keyfiles import KeyDirectory
+from authgate.storage.keysource import CHECK_INTERVAL
 from tests.conftest import FakeClock
 from tests.helpers import bearer, login, signed_up
 

@@ -21,7 +21,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-from authgate.core.tokens import public_jwk
+from authgate.core.jose import public_jwk
 from tests.helpers import bearer, signed_up
 
 

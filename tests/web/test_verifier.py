@@ -15,8 +15,8 @@ from fastapi import Depends, FastAPI
 
 import authgate
 from authgate import JWKSVerifier, Principal
-from authgate.core.keystore import KeyDirectory
-from authgate.core.rotation import CHECK_INTERVAL
+from authgate.storage.keyfiles import KeyDirectory
+from authgate.storage.keysource import CHECK_INTERVAL
 from tests.conftest import FakeClock
 from tests.helpers import bearer, login, signed_up
 

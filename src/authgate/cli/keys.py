@@ -13,7 +13,7 @@ from authgate.core.errors import ConfigurationError
 from authgate.core.settings import Settings, parse_duration
 
 if TYPE_CHECKING:
-    from authgate.core.keystore import KeyDirectory
+    from authgate.storage.keyfiles import KeyDirectory
 
 from authgate.cli._common import (
     EXIT_CONFIG,
@@ -28,7 +28,7 @@ keys_app = typer.Typer(help="Asymmetric signing keys (EdDSA, ES256, RS256).", no
 
 
 def _key_directory(settings: Settings) -> tuple[KeyDirectory, int]:
-    from authgate.core.keystore import KeyDirectory, keys_path
+    from authgate.storage.keyfiles import KeyDirectory, keys_path
 
     if settings.algorithm == "HS256":
         fail(
@@ -42,7 +42,7 @@ def _key_directory(settings: Settings) -> tuple[KeyDirectory, int]:
 @keys_app.command("generate")
 def keys_generate() -> None:
     """Create the signing key for AUTHGATE_ALGORITHM (a first start does it too)."""
-    from authgate.core.keystore import KeyExists
+    from authgate.storage.keyfiles import KeyExists
 
     settings = settings_or_exit()
     directory, window = _key_directory(settings)

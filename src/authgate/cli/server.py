@@ -7,6 +7,7 @@ import logging.config
 import socket
 import subprocess
 import sys
+import time
 from typing import Annotated
 
 import typer
@@ -79,7 +80,7 @@ def _check_listen(host: str, port: int) -> None:
 
 async def _preflight(settings: Settings) -> None:
     """Fail fast, once, before any worker starts: Redis, database, schema, keys."""
-    from authgate.core.keys import load_key_ring
+    from authgate.storage.keysource import load_key_ring
     from authgate.storage.ratelimit import validate_limits
     from authgate.storage.sql import Database
 
@@ -96,7 +97,7 @@ async def _preflight(settings: Settings) -> None:
         await db.dispose()
     if not current:
         _migrate_in_child()
-    load_key_ring(settings)
+    load_key_ring(settings, time.time())
 
 
 def _migrate_in_child() -> None:

@@ -35,8 +35,9 @@ def _span(seconds: float) -> str:
 def token_decode(token: str) -> None:
     """Show a token's header, claims and times, and whether it verifies here."""
     from authgate.core.errors import TokenError
-    from authgate.core.keys import load_key_ring
-    from authgate.core.tokens import AccessTokens, UnknownKid, decode_unverified
+    from authgate.core.jose import UnknownKid, decode_unverified
+    from authgate.core.tokens import AccessTokens
+    from authgate.storage.keysource import load_key_ring
 
     settings = settings_or_exit()
     try:
@@ -54,7 +55,7 @@ def token_decode(token: str) -> None:
         left = exp - now
         typer.echo(f"time left: {_span(left)}" if left > 0 else f"expired {_span(left)} ago")
     try:
-        ring = load_key_ring(settings, create=False)
+        ring = load_key_ring(settings, now, create=False)
     except ConfigurationError as exc:
         typer.echo(f"verifies here: cannot tell ({exc})")
         raise typer.Exit(EXIT_ERROR) from None

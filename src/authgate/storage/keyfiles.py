@@ -1,4 +1,4 @@
-"""The key directory: asymmetric signing keys on disk, and their rotation.
+"""Key material at rest: the key directory and the generated HS256 secret file.
 
 Layout of ``AUTHGATE_KEYS_DIR`` (default: ``authgate-keys/`` beside the database)::
 
@@ -11,12 +11,15 @@ manifest names it, and the manifest is replaced atomically (temporary file, fsyn
 rename), so a process sees the old set or the new one, never half of one. One
 directory can therefore be shared by worker processes, the CLI, and instances on a
 shared volume; each notices a change by the manifest's stat
-(:mod:`authgate.core.rotation` keeps the ring in force in step with the directory).
+(:mod:`authgate.storage.keysource`).
 
-A rotation adds a key and sets ``retired_at`` on the one it replaces (the life of a
-key that follows is :mod:`authgate.core.rotation`'s). It may delay the new key's
-``signs_from`` (``activate_in``), so that every verifier that caches the JWKS has
-the new public key before a token needs it.
+A rotation adds a key and sets ``retired_at`` on the one it replaces (what the
+records mean over time is :mod:`authgate.core.rotation`'s). It may delay the new
+key's ``signs_from`` (``activate_in``), so that every verifier that caches the JWKS
+has the new public key before a token needs it.
+
+Without ``AUTHGATE_SECRET``, HS256 signs with a secret generated once into
+``authgate.secret`` in the state directory (0600, published whole by a hard link).
 """
 
 from __future__ import annotations
@@ -29,28 +32,32 @@ import os
 import re
 import secrets
 import stat
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-
 from authgate.core.errors import ConfigurationError
-from authgate.core.keys import KeyRing, SigningKey
-from authgate.core.settings import Settings
-from authgate.core.tokens import ASYMMETRIC_ALGORITHMS, public_jwk
+from authgate.core.jose import (
+    ASYMMETRIC_ALGORITHMS,
+    SigningKey,
+    fits,
+    load_private_pem,
+    new_private_key,
+    private_pem,
+    public_jwk,
+)
+from authgate.core.keys import KeyRecord
+from authgate.core.settings import MIN_SECRET_BYTES, Settings
 
 log = logging.getLogger("authgate.keys")
 
+SECRET_FILE = "authgate.secret"
 MANIFEST = "keys.json"
 LOCK = ".lock"
 DEFAULT_DIRNAME = "authgate-keys"
 #: Key files of keys that dropped out this long ago are deleted at the next write.
 PRUNE_AFTER = 7 * 86400
-RSA_BITS = 2048  # RFC 7518 §3.3: 2048 bits at least
 _KID = re.compile(r"^[A-Za-z0-9_-]{43}$")  # an RFC 7638 SHA-256 thumbprint
 
 
@@ -58,49 +65,11 @@ class KeyExists(Exception):
     """``generate`` found a key that already signs (``rotate`` replaces it)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class KeyRecord:
-    """One key of the manifest (times in epoch seconds)."""
-
-    kid: str
-    algorithm: str
-    created_at: int
-    signs_from: int
-    retired_at: int | None = None
-
-    def drops_at(self, window: int) -> int | None:
-        """When it leaves the JWKS: retirement plus one token lifetime and leeway."""
-        return None if self.retired_at is None else self.retired_at + window
-
-    def is_published(self, now: float, window: int) -> bool:
-        drops = self.drops_at(window)
-        return drops is None or now < drops
-
-
 def keys_path(settings: Settings) -> Path:
     """AUTHGATE_KEYS_DIR, else ``authgate-keys/`` beside the database."""
     return (
         settings.keys_dir if settings.keys_dir is not None else settings.state_dir / DEFAULT_DIRNAME
     )
-
-
-def new_private_key(algorithm: str) -> Any:
-    """A fresh private key for EdDSA (Ed25519), ES256 (P-256) or RS256 (2048-bit RSA)."""
-    if algorithm == "EdDSA":
-        return ed25519.Ed25519PrivateKey.generate()
-    if algorithm == "ES256":
-        return ec.generate_private_key(ec.SECP256R1())
-    if algorithm == "RS256":
-        return rsa.generate_private_key(public_exponent=65537, key_size=RSA_BITS)
-    raise ValueError(f"{algorithm} has no key pair")
-
-
-def _fits(algorithm: str, key: Any) -> bool:
-    if algorithm == "EdDSA":
-        return isinstance(key, ed25519.Ed25519PrivateKey)
-    if algorithm == "ES256":
-        return isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(key.curve, ec.SECP256R1)
-    return isinstance(key, rsa.RSAPrivateKey) and key.key_size >= RSA_BITS
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -182,12 +151,12 @@ class KeyDirectory:
             data = path.read_bytes()
             if stat.S_IMODE(path.stat().st_mode) & 0o077:
                 log.warning("%s is readable by other users: chmod 600 it", path)
-            key = serialization.load_pem_private_key(data, password=None)
+            key = load_private_pem(data)
         except OSError as exc:
             raise self._fail(f"cannot read {path} ({exc.strerror})") from None
         except (ValueError, TypeError) as exc:
             raise self._fail(f"{path} is not a PEM private key ({exc})") from None
-        if not _fits(record.algorithm, key):
+        if not fits(record.algorithm, key):
             raise self._fail(f"{path} is not an {record.algorithm} key")
         if public_jwk(SigningKey(record.algorithm, None, key))["kid"] != record.kid:
             raise self._fail(f"{path} does not hold the key {record.kid}")
@@ -233,11 +202,7 @@ class KeyDirectory:
             start = int(now) + (activate_in if current else 0)
             private = new_private_key(algorithm)
             kid = public_jwk(SigningKey(algorithm, None, private))["kid"]
-            pem = private.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
+            pem = private_pem(private)
             try:
                 _write_atomic(self.path / f"{kid}.pem", pem)
                 record = KeyRecord(
@@ -287,26 +252,58 @@ class KeyDirectory:
         _write_atomic(self.manifest, data)
 
 
-def load_asymmetric_ring(settings: Settings, *, create: bool = True) -> KeyRing:
-    """The ring of the key directory; on a first start, a new key (with a warning).
+# -- the HS256 secret file ------------------------------------------------------
+
+
+def _publish_private(path: Path, data: bytes) -> bool:
+    """Create ``path`` holding ``data``, mode 0600, all at once: the bytes are written
+    and synced to a private temporary file first, then linked into place, so no
+    reader ever sees the file empty or half-written (a crash leaves only the
+    temporary file). False if ``path`` existed already (another process won)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(tmp, path)  # atomic, and fails if the name is taken
+        except FileExistsError:
+            return False
+    finally:
+        tmp.unlink(missing_ok=True)
+    return True
+
+
+def load_or_create_secret(settings: Settings, *, create: bool = True) -> bytes:
+    """The HS256 secret: ``AUTHGATE_SECRET``, else a generated one kept in a 0600 file.
 
     Raises:
-        ConfigurationError: the directory cannot be used, or holds no key (and
-            ``create`` is False).
+        ConfigurationError: the stored secret is unreadable or too short (or
+            missing, and ``create`` is False).
     """
-    from authgate.core.rotation import DirectoryKeys
-
-    directory = KeyDirectory(keys_path(settings))
-    window = settings.access_ttl_seconds + settings.leeway
-    now = time.time()
-    if create:
-        created = directory.ensure(settings.algorithm, now, window=window)
-        if created is not None:
-            log.warning(
-                "generated an %s signing key (kid %s) in %s: keep this directory to keep "
-                "tokens valid across restarts, and share it between instances",
-                created.algorithm,
-                created.kid,
-                directory.path,
+    if settings.secret is not None:
+        return settings.secret.get_secret_value().encode()
+    path = settings.state_dir / SECRET_FILE
+    if not create and not path.exists():
+        raise ConfigurationError(f"AUTHGATE_SECRET: not set, and no generated secret in {path}")
+    try:
+        if not path.exists() and _publish_private(path, secrets.token_urlsafe(48).encode()):
+            logging.getLogger("authgate").warning(
+                "AUTHGATE_SECRET is not set: generated a signing secret in %s "
+                "(set AUTHGATE_SECRET to share one between instances)",
+                path,
             )
-    return DirectoryKeys(directory, settings.algorithm, window).load(now)
+        secret = path.read_bytes().strip()
+    except OSError as exc:
+        raise ConfigurationError(
+            f"AUTHGATE_SECRET: not set, and the generated secret file {path} "
+            f"cannot be used ({exc.strerror})"
+        ) from None
+    if len(secret) < MIN_SECRET_BYTES:
+        raise ConfigurationError(
+            f"AUTHGATE_SECRET: the stored secret in {path} is shorter than {MIN_SECRET_BYTES} bytes"
+        )
+    return secret
