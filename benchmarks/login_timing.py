@@ -139,8 +139,10 @@ async def run(rounds: int) -> None:
         print(f"{kind:<10} {median:7.1f} {p90:7.1f} {values[0]:7.1f} {values[-1]:7.1f}")
     medians = [statistics.median(seconds[kind]) * 1000 for kind in KINDS]
     print(f"spread of the medians: {max(medians) - min(medians):.1f} ms")
-    print(f"good login alone: {alone * 1000:.0f} ms; during 3 wrong cost-12 logins: "
-          f"{during * 1000:.0f} ms")
+    print(
+        f"good login alone: {alone * 1000:.0f} ms; during 3 wrong cost-12 logins: "
+        f"{during * 1000:.0f} ms"
+    )
 
 
 def main() -> None:
