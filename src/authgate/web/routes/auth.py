@@ -63,38 +63,55 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def token_response(gate: "AuthGate", pair: TokenPair, in_cookies: bool) -> Response:
+    """The answer of a login or a refresh: the tokens in the body, or in cookies."""
+    if not in_cookies:
+        body = {
+            "access_token": pair.access_token,
+            "token_type": pair.token_type,
+            "expires_in": pair.expires_in,
+            "refresh_token": pair.refresh_token,
+        }
+        return json_response(body, headers=_NO_STORE)
+    response = json_response(
+        {"token_type": pair.token_type, "expires_in": pair.expires_in}, headers=_NO_STORE
+    )
+    gate.cookies.set_cookies(response, pair)
+    return response
+
+
+def by_cookie(gate: "AuthGate", request: Request) -> bool:
+    """True if the request was authenticated by the access cookie: only then are the
+    cookies its session's to clear (a bearer request may come from a page whose
+    cookies belong to another session)."""
+    return gate.current_user.presented_token(request)[1]
+
+
+def no_content(gate: "AuthGate", clear_cookies: bool = False) -> Response:
+    response = Response(status_code=204)
+    if clear_cookies:
+        gate.cookies.clear_cookies(response)
+    return response
+
+
 def auth_router(gate: "AuthGate") -> APIRouter:
     """The routes of API.md §3 for authentication, bound to ``gate``."""
     router = APIRouter()
-    cookies = gate.cookies
-    CurrentPrincipal = Annotated[Principal, Depends(gate.current_user)]
+    _credential_routes(router, gate)
+    _session_routes(router, gate)
 
-    def token_response(pair: TokenPair, in_cookies: bool) -> Response:
-        if not in_cookies:
-            body = {
-                "access_token": pair.access_token,
-                "token_type": pair.token_type,
-                "expires_in": pair.expires_in,
-                "refresh_token": pair.refresh_token,
-            }
-            return json_response(body, headers=_NO_STORE)
-        response = json_response(
-            {"token_type": pair.token_type, "expires_in": pair.expires_in}, headers=_NO_STORE
+    @router.get("/.well-known/jwks.json", tags=["keys"])
+    async def jwks() -> Response:
+        return json_response(
+            gate.service.jwks(), headers={"Cache-Control": f"public, max-age={JWKS_MAX_AGE}"}
         )
-        cookies.set_cookies(response, pair)
-        return response
 
-    def by_cookie(request: Request) -> bool:
-        """True if the request was authenticated by the access cookie: only then are
-        the cookies its session's to clear (a bearer request may come from a page
-        whose cookies belong to another session)."""
-        return gate.current_user.presented_token(request)[1]
+    return router
 
-    def no_content(clear_cookies: bool = False) -> Response:
-        response = Response(status_code=204)
-        if clear_cookies:
-            cookies.clear_cookies(response)
-        return response
+
+def _credential_routes(router: APIRouter, gate: "AuthGate") -> None:
+    """Register, log in, refresh, change the password."""
+    CurrentPrincipal = Annotated[Principal, Depends(gate.current_user)]
 
     @router.post(
         "/auth/register",
@@ -117,7 +134,7 @@ def auth_router(gate: "AuthGate") -> APIRouter:
         tags=["auth"],
     )
     async def login(request: Request) -> Response:
-        in_cookies = cookies.login(request)  # before the password is checked
+        in_cookies = gate.cookies.login(request)  # before the password is checked
         media_type = content_type(request)
         if media_type in _FORM_TYPES:
             form = await request.form()
@@ -132,7 +149,7 @@ def auth_router(gate: "AuthGate") -> APIRouter:
             user_agent=request.headers.get("user-agent", ""),
             address=client_address(request),
         )
-        return token_response(pair, in_cookies)
+        return token_response(gate, pair, in_cookies)
 
     @router.post(
         "/auth/refresh", response_model=TokenOut, responses=_errors(401, 403, 422), tags=["auth"]
@@ -140,19 +157,31 @@ def auth_router(gate: "AuthGate") -> APIRouter:
     async def refresh(request: Request) -> Response:
         data = await read_json(request, optional=True)
         body_token = validate(RefreshIn, data).refresh_token if data is not None else None
-        presented = cookies.refresh(request, body_token)
+        presented = gate.cookies.refresh(request, body_token)
         pair = await gate.service.refresh(presented.token)
-        return token_response(pair, presented.in_cookies)
+        return token_response(gate, pair, presented.in_cookies)
+
+    @router.post(
+        "/auth/password", status_code=204, responses=_errors(401, 403, 422, 429), tags=["auth"]
+    )
+    async def change_password(principal: CurrentPrincipal, body: PasswordChange) -> Response:
+        await gate.service.change_password(principal, body.current_password, body.new_password)
+        return no_content(gate)
+
+
+def _session_routes(router: APIRouter, gate: "AuthGate") -> None:
+    """Log out, log out everywhere, the caller's account and sessions."""
+    CurrentPrincipal = Annotated[Principal, Depends(gate.current_user)]
 
     @router.post("/auth/logout", status_code=204, responses=_errors(401, 403), tags=["auth"])
     async def logout(request: Request, principal: CurrentPrincipal) -> Response:
         await gate.service.logout(principal)
-        return no_content(clear_cookies=by_cookie(request))
+        return no_content(gate, clear_cookies=by_cookie(gate, request))
 
     @router.post("/auth/logout-all", status_code=204, responses=_errors(401, 403), tags=["auth"])
     async def logout_all(request: Request, principal: CurrentPrincipal) -> Response:
         await gate.service.logout_all(principal)
-        return no_content(clear_cookies=by_cookie(request))
+        return no_content(gate, clear_cookies=by_cookie(gate, request))
 
     @router.get("/auth/me", response_model=UserOut, responses=_errors(401), tags=["auth"])
     async def me(principal: CurrentPrincipal) -> Response:
@@ -177,19 +206,6 @@ def auth_router(gate: "AuthGate") -> APIRouter:
         if not _UUID.match(session_id):
             raise NotFound("not a session id")
         await gate.service.revoke_session(principal, session_id)
-        return no_content(clear_cookies=session_id == principal.session_id and by_cookie(request))
-
-    @router.post(
-        "/auth/password", status_code=204, responses=_errors(401, 403, 422, 429), tags=["auth"]
-    )
-    async def change_password(principal: CurrentPrincipal, body: PasswordChange) -> Response:
-        await gate.service.change_password(principal, body.current_password, body.new_password)
-        return no_content()
-
-    @router.get("/.well-known/jwks.json", tags=["keys"])
-    async def jwks() -> Response:
-        return json_response(
-            gate.service.jwks(), headers={"Cache-Control": f"public, max-age={JWKS_MAX_AGE}"}
+        return no_content(
+            gate, clear_cookies=session_id == principal.session_id and by_cookie(gate, request)
         )
-
-    return router
