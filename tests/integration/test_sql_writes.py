@@ -4,6 +4,7 @@ stored exactly as SQLAlchemy stores, and a locked SQLite file answers 503."""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 import uuid
@@ -13,14 +14,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from authgate.core.errors import ServiceUnavailable
 from authgate.core.models import Session, User
-from authgate.storage.sql import Database, SqlSessions, SqlUsers
+from authgate.storage.sql import Database, SqlPlans, SqlSessions, SqlUsers, sqlite_writer
+from authgate.storage.sql.prepared import Prepared
+from authgate.storage.sql.tables import sessions as sessions_table
 
 NOW = datetime(2026, 11, 27, 6, 0, 0, tzinfo=UTC)  # microsecond 0: the tricky case
-COUNT = "SELECT count(*) FROM sessions"
+COUNT = Prepared(select(func.count()).select_from(sessions_table))
 
 
 @pytest.fixture
@@ -110,21 +114,42 @@ async def test_a_locked_sqlite_file_answers_503_then_recovers(tmp_path: Path) ->
     await db.dispose()
 
 
-async def test_writes_run_on_one_thread_other_than_the_loops(tmp_path: Path) -> None:
+async def test_writes_run_on_one_thread_other_than_the_loops(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer's connection is opened once, off the event loop's thread; sqlite3
+    refuses to use a connection on any other thread than its own (check_same_thread),
+    so every write ran there."""
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'w.db'}")
     await db.upgrade()
+    connect, threads = sqlite3.connect, []
+
+    def record_thread(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        threads.append((threading.get_ident(), kwargs.get("check_same_thread", True)))
+        return connect(*args, **kwargs)
+
+    monkeypatch.setattr(sqlite_writer.sqlite3, "connect", record_thread)
     user_id = await add_user(db)
-    writer = db._writer
-    assert writer is not None
-    run, threads = writer._run, set()
-
-    def record_thread(statements: Any, guard: bool) -> list[int]:
-        threads.add(threading.get_ident())
-        return run(statements, guard)
-
-    writer._run = record_thread  # type: ignore[method-assign]
     for n in range(3):
-        await SqlSessions(db).create(a_session(user_id), str(n) * 64, credential="x")
+        assert await SqlSessions(db).create(a_session(user_id), str(n) * 64, credential="x")
     assert len(threads) == 1
-    assert threading.get_ident() not in threads
+    thread, same_thread_only = threads[0]
+    assert same_thread_only
+    assert thread != threading.get_ident()
     await db.dispose()
+
+
+async def test_the_writer_stores_datetimes_as_the_engine_does(tmp_path: Path) -> None:
+    """The same moment, written by the writer thread (a session) and by SQLAlchemy on
+    the engine (a plan), is the same text in the file."""
+    path = tmp_path / "same.db"
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    await db.upgrade()
+    user_id = await add_user(db)
+    assert await SqlSessions(db).create(a_session(user_id), "a" * 64, credential="x")
+    await SqlPlans(db).add(user_id, "a plan", False, NOW)
+    await db.dispose()
+    with contextlib.closing(sqlite3.connect(path)) as raw:
+        (by_engine,) = raw.execute("SELECT created_at FROM plans").fetchone()
+        (by_writer,) = raw.execute("SELECT created_at FROM sessions").fetchone()
+    assert by_writer == by_engine == "2026-11-27 06:00:00.000000"

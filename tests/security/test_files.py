@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from authgate.core.errors import ConfigurationError
+from authgate.core.models import Revocation
 from authgate.core.settings import MIN_SECRET_BYTES, Settings
 from authgate.storage.keyfiles import SECRET_FILE, load_or_create_secret
-from authgate.storage.sql.database import Database
+from authgate.storage.sql import Database, SqlRevocationStore
 
 
 def _settings(directory: Path) -> Settings:
@@ -82,15 +83,8 @@ async def test_sqlite_database_and_its_wal_are_private(tmp_path: Path) -> None:
         db = Database(f"sqlite+aiosqlite:///{tmp_path / 'a.db'}")
         try:
             await db.upgrade()
-            await db.write(
-                [
-                    (
-                        "INSERT INTO revocations (kind, subject, cutoff, expires_at,"
-                        " recorded_at) VALUES ('jti', 'x', 0, 1, 1)",
-                        {},
-                    )
-                ]
-            )
+            revocation = Revocation(kind="jti", subject="x", cutoff=0, expires_at=1)
+            await SqlRevocationStore(db).add(revocation, recorded_at=1)
             files = sorted(tmp_path.iterdir())
             assert {p.name for p in files} >= {"a.db", "a.db-wal", "a.db-shm"}
             assert {p.name: _mode(p) for p in files} == {p.name: 0o600 for p in files}

@@ -7,8 +7,7 @@ import contextlib
 import logging
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Iterator, Sequence
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -23,13 +22,16 @@ from sqlalchemy.pool import StaticPool
 from authgate.core.errors import ConfigurationError, ServiceUnavailable
 from authgate.core.settings import redact_url
 from authgate.storage.outage import Outage
+from authgate.storage.sql.prepared import Prepared
 from authgate.storage.sql.sqlite_writer import (
     BUSY_TIMEOUT,
     GuardMissed,
     SqliteWriter,
-    Statement,
     sqlite_pragmas,
 )
+
+#: A statement and its parameters, for :meth:`Database.write`.
+Write = tuple[Prepared, Mapping[str, Any]]
 
 log = logging.getLogger("authgate.storage")
 
@@ -128,40 +130,40 @@ class Database:
             async with self.engine.connect() as conn:
                 yield conn
 
-    async def read(self, sql: str, params: dict[str, Any]) -> list[Any]:
+    async def read(self, query: Prepared, params: Mapping[str, Any]) -> list[Any]:
         """Rows of one small, indexed read (the request path's queries).
 
-        On SQLite it runs on a process-wide read-only connection, synchronously: such
-        a read from WAL takes microseconds, less than the thread hand-off aiosqlite
-        (and SQLAlchemy's async pool around it) would cost, and WAL readers never
-        wait for writers. Writes still go through the async engine. Elsewhere it runs
-        on the async engine. ``sql`` uses ``:name`` parameters, valid for both.
+        On an SQLite file it runs on a process-wide read-only connection,
+        synchronously: such a read from WAL takes microseconds, less than the thread
+        hand-off aiosqlite (and SQLAlchemy's async pool around it) would cost, and WAL
+        readers never wait for writers. Elsewhere the statement runs on the async
+        engine. Either way the rows hold what the columns' types give (aware UTC
+        datetimes, booleans).
         """
-        if self.is_sqlite and self._sqlite_path is not None:
+        if self._sqlite_path is not None:
+            form = query.sqlite
             try:
-                return self._reader().execute(sql, params).fetchall()
+                return form.rows(self._reader().execute(form.sql, form.params(params)).fetchall())
             except sqlite3.OperationalError as exc:
                 self._close_reader()
                 raise ServiceUnavailable(f"database: {exc}") from exc
         async with self.connect() as conn:
-            return list((await conn.execute(text(sql), params)).all())
+            return list((await conn.execute(query.statement, params)).all())
 
-    async def write(self, statements: Sequence[Statement], *, guard: bool = False) -> bool:
-        """Run a few small statements (``:name`` parameters) in one transaction.
+    async def write(self, statements: Sequence[Write], *, guard: bool = False) -> bool:
+        """Run a few small statements in one transaction.
 
         With ``guard``, the first statement must change exactly one row, or nothing
         is written and the answer is False. On an SQLite file the transaction is one
         job for :class:`SqliteWriter`; elsewhere it runs on the async engine.
         """
-        if self.is_sqlite:
-            statements = [(sql, _sqlite_params(params)) for sql, params in statements]
         try:
             if self._writer is not None:
                 await self._write_sqlite(self._writer, statements, guard)
             else:
                 async with self.begin() as conn:
-                    for position, (sql, params) in enumerate(statements):
-                        result = await conn.execute(text(sql), params)
+                    for position, (query, params) in enumerate(statements):
+                        result = await conn.execute(query.statement, params)
                         if guard and position == 0 and result.rowcount != 1:
                             raise GuardMissed()
         except GuardMissed:
@@ -169,12 +171,13 @@ class Database:
         return True
 
     async def _write_sqlite(
-        self, writer: SqliteWriter, statements: Sequence[Statement], guard: bool
+        self, writer: SqliteWriter, statements: Sequence[Write], guard: bool
     ) -> None:
+        forms = [(query.sqlite, params) for query, params in statements]
         try:
-            await writer.transaction(statements, guard=guard)
+            await writer.transaction([(form.sql, form.params(p)) for form, p in forms], guard=guard)
         except sqlite3.IntegrityError as exc:  # as the engine would raise it
-            raise IntegrityError(statements[0][0], None, exc) from exc
+            raise IntegrityError(forms[0][0].sql, None, exc) from exc
         except sqlite3.OperationalError as exc:  # locked too long, disk full, I/O error
             await writer.reset()
             self.outage.failed(f"{type(exc).__name__}: {exc}")
@@ -308,17 +311,6 @@ def _create_private_file(path: Path) -> None:
             if mode & 0o077:
                 companion.chmod(mode & 0o700)
                 log.warning("%s was readable by other users: made it 0600", companion)
-
-
-def _sqlite_params(params: Any) -> dict[str, Any]:
-    """Datetimes as SQLAlchemy stores them on SQLite (naive UTC text, microseconds
-    always written: the columns are compared as text)."""
-    return {
-        name: value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-        if isinstance(value, datetime)
-        else value
-        for name, value in params.items()
-    }
 
 
 def _run_pragmas(pragmas: tuple[str, ...], dbapi_connection: Any, _record: Any) -> None:

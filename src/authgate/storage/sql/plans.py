@@ -6,24 +6,36 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from authgate.core.errors import TokenInvalid
 from authgate.core.models import Plan
 from authgate.storage.sql.database import Database
-from authgate.storage.sql.tables import as_utc, plans
+from authgate.storage.sql.prepared import Prepared
+from authgate.storage.sql.tables import plans
 
-_SELECT = "SELECT id, title, done, created_at FROM plans WHERE user_id = :user_id"
-_LIST = _SELECT + " ORDER BY id"
-_GET = _SELECT + " AND id = :plan_id"
+_SELECT = select(plans.c.id, plans.c.title, plans.c.done, plans.c.created_at).where(
+    plans.c.user_id == bindparam("user_id")
+)
+_LIST = Prepared(_SELECT.order_by(plans.c.id))
+_GET = Prepared(_SELECT.where(plans.c.id == bindparam("plan_id")))
+#: Not named after a column: the engine takes such a parameter of an UPDATE for a value
+#: to set.
+_OWN = (plans.c.id == bindparam("plan_id"), plans.c.user_id == bindparam("owner"))
+_DELETE = Prepared(delete(plans).where(*_OWN))
+#: One UPDATE for each set of changed columns.
+_UPDATES = {
+    frozenset(names): Prepared(
+        update(plans).where(*_OWN).values({name: bindparam(name) for name in names})
+    )
+    for names in (("title",), ("done",), ("title", "done"))
+}
 
 
 def _plan(user_id: str, row: Any) -> Plan:
     plan_id, title, done, created_at = row
-    return Plan(
-        id=plan_id, user_id=user_id, title=title, done=bool(done), created_at=as_utc(created_at)
-    )
+    return Plan(id=plan_id, user_id=user_id, title=title, done=done, created_at=created_at)
 
 
 class SqlPlans:
@@ -59,17 +71,9 @@ class SqlPlans:
         if done is not None:
             changes["done"] = done
         if changes:
-            async with self.db.begin() as conn:
-                await conn.execute(
-                    update(plans)
-                    .where(plans.c.id == plan_id, plans.c.user_id == user_id)
-                    .values(**changes)
-                )
+            statement = _UPDATES[frozenset(changes)]
+            await self.db.write([(statement, {**changes, "owner": user_id, "plan_id": plan_id})])
         return await self.get(user_id, plan_id)
 
     async def delete(self, user_id: str, plan_id: int) -> bool:
-        async with self.db.begin() as conn:
-            result = await conn.execute(
-                delete(plans).where(plans.c.id == plan_id, plans.c.user_id == user_id)
-            )
-        return bool(result.rowcount == 1)
+        return await self.db.write([(_DELETE, {"owner": user_id, "plan_id": plan_id})], guard=True)

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 
 from authgate.core.models import Revocation
 from authgate.storage.sql.database import Database
+from authgate.storage.sql.prepared import Prepared
 from authgate.storage.sql.tables import revocations
+
+_INSERT = Prepared(
+    insert(revocations).values(
+        {
+            name: bindparam(name)
+            for name in ("kind", "subject", "cutoff", "expires_at", "recorded_at")
+        }
+    )
+)
 
 
 class SqlRevocationStore:
@@ -16,16 +26,14 @@ class SqlRevocationStore:
         self.db = db
 
     async def add(self, revocation: Revocation, recorded_at: int) -> None:
-        async with self.db.begin() as conn:
-            await conn.execute(
-                insert(revocations).values(
-                    kind=revocation.kind,
-                    subject=revocation.subject,
-                    cutoff=revocation.cutoff,
-                    expires_at=revocation.expires_at,
-                    recorded_at=recorded_at,
-                )
-            )
+        params = {
+            "kind": revocation.kind,
+            "subject": revocation.subject,
+            "cutoff": revocation.cutoff,
+            "expires_at": revocation.expires_at,
+            "recorded_at": recorded_at,
+        }
+        await self.db.write([(_INSERT, params)])
 
     async def active(self, now: int, recorded_since: int | None = None) -> Sequence[Revocation]:
         query = select(

@@ -1,7 +1,9 @@
 """Sessions and their refresh tokens in SQL; rotation is one conditional UPDATE.
 
-The request path's writes are plain SQL through :meth:`Database.write` (one thread
-hand-off on SQLite); the rest is SQLAlchemy Core."""
+The request path's statements are :class:`Prepared` (compiled once): its writes go
+through :meth:`Database.write` (one thread hand-off on SQLite), its reads through
+:meth:`Database.read`. The rest (transactions that read and write, batches) is
+SQLAlchemy Core on the engine."""
 
 from __future__ import annotations
 
@@ -9,28 +11,103 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from authgate.core.models import RefreshRecord, Session, User
 from authgate.storage.sql.database import Database
+from authgate.storage.sql.prepared import Prepared
 from authgate.storage.sql.tables import refresh_tokens, sessions, users
 
 _PURGE_BATCH = 500
-_INSERT_REFRESH = (
-    "INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at)"
-    " VALUES (:token_hash, :session_id, :created_at, :expires_at)"
+
+#: The credential check of a login (see :meth:`SqlSessions.create`).
+_GUARD_USER = Prepared(
+    update(users)
+    .where(
+        users.c.id == bindparam("user_id"),
+        users.c.password_hash == bindparam("old_hash"),
+        users.c.disabled_at.is_(None),
+    )
+    .values(password_hash=bindparam("new_hash"))
 )
+_INSERT_SESSION = Prepared(
+    insert(sessions).values(
+        id=bindparam("id"),
+        user_id=bindparam("user_id"),
+        created_at=bindparam("created_at"),
+        last_used_at=bindparam("last_used_at"),
+        expires_at=bindparam("expires_at"),
+        user_agent=bindparam("user_agent"),
+    )
+)
+_INSERT_REFRESH = Prepared(
+    insert(refresh_tokens).values(
+        token_hash=bindparam("token_hash"),
+        session_id=bindparam("session_id"),
+        created_at=bindparam("created_at"),
+        expires_at=bindparam("expires_at"),
+    )
+)
+_ROTATE_REFRESH = Prepared(
+    update(refresh_tokens)
+    .where(
+        refresh_tokens.c.token_hash == bindparam("old_hash"),
+        refresh_tokens.c.rotated_at.is_(None),
+    )
+    .values(rotated_at=bindparam("now"), successor_box=bindparam("box"))
+)
+_EXTEND_SESSION = Prepared(
+    update(sessions)
+    .where(sessions.c.id == bindparam("session_id"))
+    .values(last_used_at=bindparam("now"), expires_at=bindparam("expires_at"))
+)
+_REVOKE = Prepared(
+    update(sessions)
+    .where(sessions.c.id == bindparam("session_id"), sessions.c.revoked_at.is_(None))
+    .values(revoked_at=bindparam("now"))
+)
+_FIND_REFRESH = Prepared(
+    select(
+        sessions,
+        refresh_tokens.c.expires_at,
+        refresh_tokens.c.rotated_at,
+        refresh_tokens.c.successor_box,
+        users.c.email,
+        users.c.password_hash,
+        users.c.created_at,
+        users.c.disabled_at,
+    )
+    .select_from(refresh_tokens)
+    .join(sessions, sessions.c.id == refresh_tokens.c.session_id)
+    .join(users, users.c.id == sessions.c.user_id)
+    .where(refresh_tokens.c.token_hash == bindparam("token_hash"))
+)
+_GET = Prepared(select(sessions).where(sessions.c.id == bindparam("session_id")))
+_LIST_ACTIVE = Prepared(
+    select(sessions)
+    .where(
+        sessions.c.user_id == bindparam("user_id"),
+        sessions.c.revoked_at.is_(None),
+        sessions.c.expires_at > bindparam("now"),
+    )
+    .order_by(sessions.c.created_at.desc())
+)
+#: The columns of ``select(sessions)``, which the queries above start with.
+_SESSION_COLUMNS = len(sessions.c)
 
 
-def _session(row: Any) -> Session:
+def _session(row: Sequence[Any]) -> Session:
+    session_id, user_id, created_at, last_used_at, expires_at, user_agent, revoked_at = row[
+        :_SESSION_COLUMNS
+    ]
     return Session(
-        id=row.id,
-        user_id=row.user_id,
-        created_at=row.created_at,
-        last_used_at=row.last_used_at,
-        expires_at=row.expires_at,
-        user_agent=row.user_agent,
-        revoked_at=row.revoked_at,
+        id=session_id,
+        user_id=user_id,
+        created_at=created_at,
+        last_used_at=last_used_at,
+        expires_at=expires_at,
+        user_agent=user_agent,
+        revoked_at=revoked_at,
     )
 
 
@@ -52,8 +129,7 @@ class SqlSessions:
         return await self.db.write(
             [
                 (
-                    "UPDATE users SET password_hash = :new_hash WHERE id = :user_id"
-                    " AND password_hash = :old_hash AND disabled_at IS NULL",
+                    _GUARD_USER,
                     {
                         "user_id": session.user_id,
                         "old_hash": credential,
@@ -61,9 +137,7 @@ class SqlSessions:
                     },
                 ),
                 (
-                    "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at,"
-                    " user_agent) VALUES (:id, :user_id, :created_at, :last_used_at,"
-                    " :expires_at, :user_agent)",
+                    _INSERT_SESSION,
                     {
                         "id": session.id,
                         "user_id": session.user_id,
@@ -110,38 +184,27 @@ class SqlSessions:
         return ids
 
     async def find_refresh(self, refresh_hash: str) -> RefreshRecord | None:
-        query = (
-            select(
-                refresh_tokens.c.expires_at.label("token_expires_at"),
-                refresh_tokens.c.rotated_at,
-                refresh_tokens.c.successor_box,
-                sessions,
-                users.c.email,
-                users.c.password_hash,
-                users.c.created_at.label("user_created_at"),
-                users.c.disabled_at,
-            )
-            .join(sessions, sessions.c.id == refresh_tokens.c.session_id)
-            .join(users, users.c.id == sessions.c.user_id)
-            .where(refresh_tokens.c.token_hash == refresh_hash)
-        )
-        async with self.db.connect() as conn:
-            row = (await conn.execute(query)).first()
-        if row is None:
+        rows = await self.db.read(_FIND_REFRESH, {"token_hash": refresh_hash})
+        if not rows:
             return None
+        row = rows[0]
+        expires_at, rotated_at, successor_box, email, password_hash, created_at, disabled_at = row[
+            _SESSION_COLUMNS:
+        ]
+        session = _session(row)
         user = User(
-            id=row.user_id,
-            email=row.email,
-            password_hash=row.password_hash,
-            created_at=row.user_created_at,
-            disabled_at=row.disabled_at,
+            id=session.user_id,
+            email=email,
+            password_hash=password_hash,
+            created_at=created_at,
+            disabled_at=disabled_at,
         )
         return RefreshRecord(
-            session=_session(row),
+            session=session,
             user=user,
-            expires_at=row.token_expires_at,
-            rotated_at=row.rotated_at,
-            successor_box=row.successor_box,
+            expires_at=expires_at,
+            rotated_at=rotated_at,
+            successor_box=successor_box,
         )
 
     async def rotate(
@@ -157,11 +220,7 @@ class SqlSessions:
         # one's UPDATE waits for the first to commit, then matches no row.
         return await self.db.write(
             [
-                (
-                    "UPDATE refresh_tokens SET rotated_at = :now, successor_box = :box"
-                    " WHERE token_hash = :old_hash AND rotated_at IS NULL",
-                    {"now": now, "box": successor_box, "old_hash": old_hash},
-                ),
+                (_ROTATE_REFRESH, {"now": now, "box": successor_box, "old_hash": old_hash}),
                 (
                     _INSERT_REFRESH,
                     {
@@ -172,24 +231,15 @@ class SqlSessions:
                     },
                 ),
                 (
-                    "UPDATE sessions SET last_used_at = :now, expires_at = :expires_at"
-                    " WHERE id = :id",
-                    {"now": now, "expires_at": expires_at, "id": session_id},
+                    _EXTEND_SESSION,
+                    {"now": now, "expires_at": expires_at, "session_id": session_id},
                 ),
             ],
             guard=True,
         )
 
     async def revoke(self, session_id: str, now: datetime) -> bool:
-        return await self.db.write(
-            [
-                (
-                    "UPDATE sessions SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL",
-                    {"now": now, "id": session_id},
-                )
-            ],
-            guard=True,
-        )
+        return await self.db.write([(_REVOKE, {"now": now, "session_id": session_id})], guard=True)
 
     async def revoke_all(self, user_id: str, now: datetime, keep: str | None = None) -> list[str]:
         async with self.db.begin() as conn:
@@ -206,22 +256,12 @@ class SqlSessions:
         return ids
 
     async def get(self, session_id: str) -> Session | None:
-        async with self.db.connect() as conn:
-            row = (await conn.execute(select(sessions).where(sessions.c.id == session_id))).first()
-        return None if row is None else _session(row)
+        rows = await self.db.read(_GET, {"session_id": session_id})
+        return _session(rows[0]) if rows else None
 
     async def list_active(self, user_id: str, now: datetime) -> Sequence[Session]:
-        query = (
-            select(sessions)
-            .where(
-                sessions.c.user_id == user_id,
-                sessions.c.revoked_at.is_(None),
-                sessions.c.expires_at > now,
-            )
-            .order_by(sessions.c.created_at.desc())
-        )
-        async with self.db.connect() as conn:
-            return [_session(row) for row in await conn.execute(query)]
+        rows = await self.db.read(_LIST_ACTIVE, {"user_id": user_id, "now": now})
+        return [_session(row) for row in rows]
 
     async def purge(self, now: datetime) -> int:
         """Delete expired refresh tokens and sessions, in small batches so that no

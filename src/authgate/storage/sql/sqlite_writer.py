@@ -5,8 +5,10 @@ between the event loop and the driver's thread about ten times (check-out, each
 statement, commit, reset on return), and each crossing costs the event loop a wake-up.
 Here one thread owns one connection, and a whole transaction (``BEGIN IMMEDIATE``,
 the statements, ``COMMIT``) is one job on that thread: the event loop pays one
-hand-off. The request path's writes (opening, rotating and revoking a session) use
-it; everything else keeps the engine.
+hand-off. :meth:`Database.write <authgate.storage.sql.database.Database.write>` hands
+it the SQL of :class:`~authgate.storage.sql.prepared.Prepared` statements, compiled once
+from tables.py, with their parameters already converted; transactions that must read
+what they write, or count what they delete, keep the engine.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-#: A statement with ``:name`` parameters, and its parameters.
+#: SQL with ``:name`` parameters, and the driver's values for them.
 Statement = tuple[str, Mapping[str, Any]]
 
 #: How long a write waits for another connection's lock before it fails (seconds).

@@ -6,14 +6,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authgate.core.errors import EmailTaken
 from authgate.core.models import User
 from authgate.storage.sql.database import Database
-from authgate.storage.sql.tables import as_utc, users
+from authgate.storage.sql.prepared import Prepared
+from authgate.storage.sql.tables import users
 
 #: Email keys looked up per query (well under every database's parameter limit).
 _IN_CHUNK = 500
@@ -25,7 +26,26 @@ _COLUMNS = (
     users.c.created_at,
     users.c.disabled_at,
 )
-_SELECT = "SELECT id, email, password_hash, created_at, disabled_at FROM users"
+_BY_EMAIL = Prepared(select(*_COLUMNS).where(users.c.email_key == bindparam("key")))
+_BY_ID = Prepared(select(*_COLUMNS).where(users.c.id == bindparam("id")))
+_INSERT = Prepared(
+    insert(users).values(
+        id=bindparam("id"),
+        email=bindparam("email"),
+        email_key=bindparam("email_key"),
+        password_hash=bindparam("password_hash"),
+        created_at=bindparam("created_at"),
+        disabled_at=bindparam("disabled_at"),
+    )
+)
+_SET_PASSWORD_HASH = Prepared(
+    update(users).where(users.c.id == bindparam("user_id")).values(password_hash=bindparam("hash"))
+)
+_DISABLE = Prepared(
+    update(users)
+    .where(users.c.id == bindparam("user_id"), users.c.disabled_at.is_(None))
+    .values(disabled_at=bindparam("when"))
+)
 
 
 def user_from_row(row: Any) -> User:
@@ -34,8 +54,8 @@ def user_from_row(row: Any) -> User:
         id=user_id,
         email=email,
         password_hash=password_hash,
-        created_at=as_utc(created_at),
-        disabled_at=None if disabled_at is None else as_utc(disabled_at),
+        created_at=created_at,
+        disabled_at=disabled_at,
     )
 
 
@@ -45,17 +65,21 @@ class SqlUsers:
 
     async def add(self, user: User, email_key: str) -> None:
         try:
-            async with self.db.begin() as conn:
-                await conn.execute(
-                    insert(users).values(
-                        id=user.id,
-                        email=user.email,
-                        email_key=email_key,
-                        password_hash=user.password_hash,
-                        created_at=user.created_at,
-                        disabled_at=user.disabled_at,
+            await self.db.write(
+                [
+                    (
+                        _INSERT,
+                        {
+                            "id": user.id,
+                            "email": user.email,
+                            "email_key": email_key,
+                            "password_hash": user.password_hash,
+                            "created_at": user.created_at,
+                            "disabled_at": user.disabled_at,
+                        },
                     )
-                )
+                ]
+            )
         except IntegrityError:
             # The unique index on email_key decides races: one insert wins.
             raise EmailTaken() from None
@@ -88,24 +112,16 @@ class SqlUsers:
             return await _taken(conn, email_keys)
 
     async def by_email(self, email_key: str) -> User | None:
-        return await self._one(f"{_SELECT} WHERE email_key = :key", {"key": email_key})
+        return await self._one(_BY_EMAIL, {"key": email_key})
 
     async def by_id(self, user_id: str) -> User | None:
-        return await self._one(f"{_SELECT} WHERE id = :id", {"id": user_id})
+        return await self._one(_BY_ID, {"id": user_id})
 
     async def set_password_hash(self, user_id: str, password_hash: str) -> None:
-        async with self.db.begin() as conn:
-            await conn.execute(
-                update(users).where(users.c.id == user_id).values(password_hash=password_hash)
-            )
+        await self.db.write([(_SET_PASSWORD_HASH, {"user_id": user_id, "hash": password_hash})])
 
     async def disable(self, user_id: str, when: datetime) -> None:
-        async with self.db.begin() as conn:
-            await conn.execute(
-                update(users)
-                .where(users.c.id == user_id, users.c.disabled_at.is_(None))
-                .values(disabled_at=when)
-            )
+        await self.db.write([(_DISABLE, {"user_id": user_id, "when": when})])
 
     async def list(self, limit: int = 1000) -> Sequence[User]:
         async with self.db.connect() as conn:
@@ -114,8 +130,8 @@ class SqlUsers:
             )
             return [user_from_row(row) for row in result]
 
-    async def _one(self, sql: str, params: dict[str, str]) -> User | None:
-        rows = await self.db.read(sql, params)
+    async def _one(self, query: Prepared, params: dict[str, str]) -> User | None:
+        rows = await self.db.read(query, params)
         return user_from_row(rows[0]) if rows else None
 
 
