@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from authgate.core.errors import ServiceUnavailable
-from authgate.core.models import Session, User
+from authgate.core.models import NewSession, Rotation, Session, User
 from authgate.storage.sql import Database, SqlPlans, SqlSessions, SqlUsers, sqlite_writer
 from authgate.storage.sql.prepared import Prepared
 from authgate.storage.sql.tables import sessions as sessions_table
@@ -59,8 +59,8 @@ async def test_written_rows_read_back_and_compare_as_sqlalchemys(db: Database) -
     sessions = SqlSessions(db)
     user_id = await add_user(db)
     live, expired = a_session(user_id), a_session(user_id, timedelta(seconds=-1))
-    assert await sessions.create(live, "a" * 64, credential="x")
-    assert await sessions.create(expired, "b" * 64, credential="x")
+    assert await sessions.create(NewSession(session=live, refresh_hash="a" * 64, credential="x"))
+    assert await sessions.create(NewSession(session=expired, refresh_hash="b" * 64, credential="x"))
     assert await sessions.get(live.id) == live
     assert [s.id for s in await sessions.list_active(user_id, NOW)] == [live.id]
     assert [s.id for s in await sessions.list_active(user_id, live.expires_at)] == []
@@ -70,10 +70,17 @@ async def test_written_rows_read_back_and_compare_as_sqlalchemys(db: Database) -
 async def test_a_missed_guard_writes_nothing(db: Database) -> None:
     sessions = SqlSessions(db)
     session = a_session(await add_user(db))
-    assert await sessions.create(session, "a" * 64, credential="x")
-    args = (session.id, "a" * 64, "c" * 64, b"box", NOW, NOW + timedelta(days=2))
-    assert await sessions.rotate(*args) is True
-    assert await sessions.rotate(*args) is False  # already rotated: the guard misses
+    assert await sessions.create(NewSession(session=session, refresh_hash="a" * 64, credential="x"))
+    rotation = Rotation(
+        session_id=session.id,
+        old_hash="a" * 64,
+        new_hash="c" * 64,
+        successor_box=b"box",
+        now=NOW,
+        expires_at=NOW + timedelta(days=2),
+    )
+    assert await sessions.rotate(rotation) is True
+    assert await sessions.rotate(rotation) is False  # already rotated: the guard misses
     record = await sessions.find_refresh("c" * 64)
     assert record is not None
     assert record.session.expires_at == NOW + timedelta(days=2)
@@ -84,11 +91,13 @@ async def test_a_missed_guard_writes_nothing(db: Database) -> None:
 async def test_a_failing_statement_undoes_the_transaction(db: Database) -> None:
     user_id = await add_user(db)
     first, second = a_session(user_id), a_session(user_id)
-    await SqlSessions(db).create(first, "a" * 64, credential="x")
+    await SqlSessions(db).create(NewSession(session=first, refresh_hash="a" * 64, credential="x"))
     # The second session's refresh token collides with the first's: the session row
     # written just before it must not stay behind.
     with pytest.raises(IntegrityError):
-        await SqlSessions(db).create(second, "a" * 64, credential="x")
+        await SqlSessions(db).create(
+            NewSession(session=second, refresh_hash="a" * 64, credential="x")
+        )
     assert await SqlSessions(db).get(second.id) is None
     assert [row[0] for row in await db.read(COUNT, {})] == [1]
 
@@ -104,12 +113,16 @@ async def test_a_locked_sqlite_file_answers_503_then_recovers(tmp_path: Path) ->
     holder.execute("BEGIN IMMEDIATE")
     try:
         with pytest.raises(ServiceUnavailable):
-            await SqlSessions(db).create(a_session(user_id), "a" * 64, credential="x")
+            await SqlSessions(db).create(
+                NewSession(session=a_session(user_id), refresh_hash="a" * 64, credential="x")
+            )
         assert db.outage.is_down
     finally:
         holder.execute("ROLLBACK")
         holder.close()
-    await SqlSessions(db).create(a_session(user_id), "b" * 64, credential="x")
+    await SqlSessions(db).create(
+        NewSession(session=a_session(user_id), refresh_hash="b" * 64, credential="x")
+    )
     assert not db.outage.is_down
     await db.dispose()
 
@@ -131,7 +144,9 @@ async def test_writes_run_on_one_thread_other_than_the_loops(
     monkeypatch.setattr(sqlite_writer.sqlite3, "connect", record_thread)
     user_id = await add_user(db)
     for n in range(3):
-        assert await SqlSessions(db).create(a_session(user_id), str(n) * 64, credential="x")
+        assert await SqlSessions(db).create(
+            NewSession(session=a_session(user_id), refresh_hash=str(n) * 64, credential="x")
+        )
     assert len(threads) == 1
     thread, same_thread_only = threads[0]
     assert same_thread_only
@@ -146,7 +161,9 @@ async def test_the_writer_stores_datetimes_as_the_engine_does(tmp_path: Path) ->
     db = Database(f"sqlite+aiosqlite:///{path}")
     await db.upgrade()
     user_id = await add_user(db)
-    assert await SqlSessions(db).create(a_session(user_id), "a" * 64, credential="x")
+    assert await SqlSessions(db).create(
+        NewSession(session=a_session(user_id), refresh_hash="a" * 64, credential="x")
+    )
     await SqlPlans(db).add(user_id, "a plan", False, NOW)
     await db.dispose()
     with contextlib.closing(sqlite3.connect(path)) as raw:

@@ -48,6 +48,31 @@ class Session:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class NewSession:
+    """A session to open with its first refresh token, and the credential state the
+    login checked: ``credential`` is the password hash it verified; ``upgraded``, if
+    set, replaces it (an old hash re-hashed), in the same transaction."""
+
+    session: Session
+    refresh_hash: str
+    credential: str
+    upgraded: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rotation:
+    """One use of a refresh token: ``old_hash`` retired (its successor sealed in
+    ``successor_box``), ``new_hash`` issued, the session renewed until ``expires_at``."""
+
+    session_id: str
+    old_hash: str
+    new_hash: str
+    successor_box: bytes
+    now: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RefreshRecord:
     """What the store knows of one presented refresh token (found by its hash)."""
 

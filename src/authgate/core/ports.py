@@ -11,7 +11,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from authgate.core.models import Plan, RefreshRecord, Revocation, Session, User
+from authgate.core.models import (
+    NewSession,
+    Plan,
+    RefreshRecord,
+    Revocation,
+    Rotation,
+    Session,
+    User,
+)
 
 
 class Clock(Protocol):
@@ -52,19 +60,12 @@ class UserStore(Protocol):
 
 
 class SessionStore(Protocol):
-    async def create(
-        self,
-        session: Session,
-        refresh_hash: str,
-        *,
-        credential: str,
-        new_credential: str | None = None,
-    ) -> bool:
+    async def create(self, new: NewSession) -> bool:
         """Store a session with its first refresh token (expiring with the session),
-        if the user is not disabled and its password hash is still ``credential``:
+        if the user is not disabled and its password hash is still ``new.credential``:
         checked in the transaction that inserts, so that a password change or a
-        disable is either seen here or sees this session. ``new_credential``
-        replaces the hash in that transaction (the upgrade of an old hash).
+        disable is either seen here or sees this session (``new.upgraded`` replaces
+        the hash in that transaction).
 
         Returns False, storing nothing, when the check fails.
         """
@@ -77,16 +78,9 @@ class SessionStore(Protocol):
 
     async def find_refresh(self, refresh_hash: str) -> RefreshRecord | None: ...
 
-    async def rotate(
-        self,
-        session_id: str,
-        old_hash: str,
-        new_hash: str,
-        successor_box: bytes,
-        now: datetime,
-        expires_at: datetime,
-    ) -> bool:
-        """Atomically retire ``old_hash`` (if not yet retired) and add ``new_hash``.
+    async def rotate(self, rotation: Rotation) -> bool:
+        """Atomically retire ``rotation.old_hash`` (if not yet retired), add
+        ``rotation.new_hash`` and renew the session.
 
         Returns False, changing nothing, when another caller retired it first.
         """

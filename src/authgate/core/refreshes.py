@@ -9,7 +9,7 @@ from authgate.core import refresh as refresh_tokens
 from authgate.core.context import ServiceContext, to_datetime
 from authgate.core.errors import RefreshInvalid, RefreshReused
 from authgate.core.lifetimes import Lifetimes
-from authgate.core.models import RefreshRecord, TokenPair
+from authgate.core.models import RefreshRecord, Rotation, TokenPair
 from authgate.core.revoker import Revoker
 
 log = logging.getLogger("authgate")
@@ -44,14 +44,16 @@ class Refreshes:
         if record.rotated_at is None:
             self.lifetimes.check_usable(record, now)
             successor = refresh_tokens.new_refresh_token()
-            rotated = await self.context.sessions.rotate(
-                record.session.id,
-                token_hash,
-                refresh_tokens.hash_refresh_token(successor),
-                refresh_tokens.seal_successor(refresh_token, successor),
-                to_datetime(now),
-                to_datetime(min(now + self.lifetimes.idle, self.lifetimes.end(record.session))),
+            renewed_until = min(now + self.lifetimes.idle, self.lifetimes.end(record.session))
+            rotation = Rotation(
+                session_id=record.session.id,
+                old_hash=token_hash,
+                new_hash=refresh_tokens.hash_refresh_token(successor),
+                successor_box=refresh_tokens.seal_successor(refresh_token, successor),
+                now=to_datetime(now),
+                expires_at=to_datetime(renewed_until),
             )
+            rotated = await self.context.sessions.rotate(rotation)
             if rotated:
                 return self.lifetimes.pair(record.user, record.session, successor, now)
             record = await self.context.sessions.find_refresh(token_hash)  # lost a race

@@ -12,7 +12,7 @@ from authgate.core.context import ServiceContext, to_datetime
 from authgate.core.emails import is_storable, login_key
 from authgate.core.errors import AccountDisabled, InvalidCredentials, NotFound, TokenRevoked
 from authgate.core.lifetimes import Lifetimes
-from authgate.core.models import Principal, Revocation, Session, TokenPair, User
+from authgate.core.models import NewSession, Principal, Revocation, Session, TokenPair, User
 from authgate.core.revoker import Revoker
 
 log = logging.getLogger("authgate")
@@ -85,10 +85,12 @@ class Sessions:
             user_agent=user_agent,
         )
         created = await self.context.sessions.create(
-            session,
-            refresh_tokens.hash_refresh_token(refresh),
-            credential=user.password_hash,
-            new_credential=new_hash,
+            NewSession(
+                session=session,
+                refresh_hash=refresh_tokens.hash_refresh_token(refresh),
+                credential=user.password_hash,
+                upgraded=new_hash,
+            )
         )
         if not created:
             current = await self.context.users.by_id(user.id)

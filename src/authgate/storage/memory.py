@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from authgate.core.errors import EmailTaken
-from authgate.core.models import RefreshRecord, Revocation, Session, User
+from authgate.core.models import NewSession, RefreshRecord, Revocation, Rotation, Session, User
 
 
 @dataclasses.dataclass(slots=True)
@@ -65,21 +65,15 @@ class MemorySessions:
         self._sessions: dict[str, Session] = {}
         self._refresh: dict[str, _Refresh] = {}
 
-    async def create(
-        self,
-        session: Session,
-        refresh_hash: str,
-        *,
-        credential: str,
-        new_credential: str | None = None,
-    ) -> bool:
+    async def create(self, new: NewSession) -> bool:
+        session = new.session
         user = await self._users.by_id(session.user_id)
-        if user is None or user.is_disabled or user.password_hash != credential:
+        if user is None or user.is_disabled or user.password_hash != new.credential:
             return False
-        if new_credential is not None:
-            await self._users.set_password_hash(user.id, new_credential)
+        if new.upgraded is not None:
+            await self._users.set_password_hash(user.id, new.upgraded)
         self._sessions[session.id] = session
-        self._refresh[refresh_hash] = _Refresh(session.id, session.expires_at)
+        self._refresh[new.refresh_hash] = _Refresh(session.id, session.expires_at)
         return True
 
     async def trim(self, user_id: str, keep: int, now: datetime) -> list[str]:
@@ -104,23 +98,15 @@ class MemorySessions:
             successor_box=row.successor_box,
         )
 
-    async def rotate(
-        self,
-        session_id: str,
-        old_hash: str,
-        new_hash: str,
-        successor_box: bytes,
-        now: datetime,
-        expires_at: datetime,
-    ) -> bool:
-        row = self._refresh.get(old_hash)
+    async def rotate(self, rotation: Rotation) -> bool:
+        row = self._refresh.get(rotation.old_hash)
         if row is None or row.rotated_at is not None:
             return False
-        row.rotated_at, row.successor_box = now, successor_box
-        self._refresh[new_hash] = _Refresh(row.session_id, expires_at)
+        row.rotated_at, row.successor_box = rotation.now, rotation.successor_box
+        self._refresh[rotation.new_hash] = _Refresh(row.session_id, rotation.expires_at)
         session = self._sessions[row.session_id]
         self._sessions[session.id] = dataclasses.replace(
-            session, last_used_at=now, expires_at=expires_at
+            session, last_used_at=rotation.now, expires_at=rotation.expires_at
         )
         return True
 

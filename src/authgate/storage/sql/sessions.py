@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
 
-from authgate.core.models import RefreshRecord, Session, User
+from authgate.core.models import NewSession, RefreshRecord, Rotation, Session, User
 from authgate.storage.sql.database import Database
 from authgate.storage.sql.prepared import Prepared
 from authgate.storage.sql.tables import refresh_tokens, sessions, users
@@ -115,14 +115,8 @@ class SqlSessions:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def create(
-        self,
-        session: Session,
-        refresh_hash: str,
-        *,
-        credential: str,
-        new_credential: str | None = None,
-    ) -> bool:
+    async def create(self, new: NewSession) -> bool:
+        session = new.session
         # The guard is an UPDATE of the user's row, so it also locks it: a password
         # change or a disable waits for this transaction (and then revokes the new
         # session), or commits first (and then the guard matches no row).
@@ -132,8 +126,8 @@ class SqlSessions:
                     _GUARD_USER,
                     {
                         "user_id": session.user_id,
-                        "old_hash": credential,
-                        "new_hash": credential if new_credential is None else new_credential,
+                        "old_hash": new.credential,
+                        "new_hash": new.credential if new.upgraded is None else new.upgraded,
                     },
                 ),
                 (
@@ -150,7 +144,7 @@ class SqlSessions:
                 (
                     _INSERT_REFRESH,
                     {
-                        "token_hash": refresh_hash,
+                        "token_hash": new.refresh_hash,
                         "session_id": session.id,
                         "created_at": session.created_at,
                         "expires_at": session.expires_at,
@@ -207,24 +201,20 @@ class SqlSessions:
             successor_box=successor_box,
         )
 
-    async def rotate(
-        self,
-        session_id: str,
-        old_hash: str,
-        new_hash: str,
-        successor_box: bytes,
-        now: datetime,
-        expires_at: datetime,
-    ) -> bool:
+    async def rotate(self, rotation: Rotation) -> bool:
+        now, expires_at, session_id = rotation.now, rotation.expires_at, rotation.session_id
         # The guard's WHERE clause is the lock: of two racing rotations, the second
         # one's UPDATE waits for the first to commit, then matches no row.
         return await self.db.write(
             [
-                (_ROTATE_REFRESH, {"now": now, "box": successor_box, "old_hash": old_hash}),
+                (
+                    _ROTATE_REFRESH,
+                    {"now": now, "box": rotation.successor_box, "old_hash": rotation.old_hash},
+                ),
                 (
                     _INSERT_REFRESH,
                     {
-                        "token_hash": new_hash,
+                        "token_hash": rotation.new_hash,
                         "session_id": session_id,
                         "created_at": now,
                         "expires_at": expires_at,
