@@ -72,8 +72,16 @@ def keys_path(settings: Settings) -> Path:
     )
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write a complete 0600 file under ``path``'s name, or nothing."""
+def _write_private(path: Path, data: bytes, *, overwrite: bool = True) -> bool:
+    """Put a complete 0600 file holding ``data`` under ``path``'s name, all at once.
+
+    The bytes are written and synced to a private temporary file first, then moved
+    into place (``overwrite``) or linked there only if the name is free: no reader
+    ever sees the file empty or half-written, and a crash leaves only the temporary
+    file. Returns False if ``overwrite`` is off and ``path`` existed (another process
+    won).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
@@ -81,16 +89,21 @@ def _write_atomic(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            try:
+                os.link(tmp, path)  # atomic, and fails if the name is taken
+            except FileExistsError:
+                return False
+    finally:
+        tmp.unlink(missing_ok=True)
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+    return True
 
 
 class KeyDirectory:
@@ -204,7 +217,7 @@ class KeyDirectory:
             kid = public_jwk(SigningKey(algorithm, None, private))["kid"]
             pem = private_pem(private)
             try:
-                _write_atomic(self.path / f"{kid}.pem", pem)
+                _write_private(self.path / f"{kid}.pem", pem)
                 record = KeyRecord(
                     kid=kid, algorithm=algorithm, created_at=int(now), signs_from=start
                 )
@@ -249,32 +262,10 @@ class KeyDirectory:
             for r in records
         ]
         data = json.dumps({"format": 1, "keys": items}, indent=2).encode() + b"\n"
-        _write_atomic(self.manifest, data)
+        _write_private(self.manifest, data)
 
 
 # -- the HS256 secret file ------------------------------------------------------
-
-
-def _publish_private(path: Path, data: bytes) -> bool:
-    """Create ``path`` holding ``data``, mode 0600, all at once: the bytes are written
-    and synced to a private temporary file first, then linked into place, so no
-    reader ever sees the file empty or half-written (a crash leaves only the
-    temporary file). False if ``path`` existed already (another process won)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(tmp, path)  # atomic, and fails if the name is taken
-        except FileExistsError:
-            return False
-    finally:
-        tmp.unlink(missing_ok=True)
-    return True
 
 
 def load_or_create_secret(settings: Settings, *, create: bool = True) -> bytes:
@@ -290,7 +281,8 @@ def load_or_create_secret(settings: Settings, *, create: bool = True) -> bytes:
     if not create and not path.exists():
         raise ConfigurationError(f"AUTHGATE_SECRET: not set, and no generated secret in {path}")
     try:
-        if not path.exists() and _publish_private(path, secrets.token_urlsafe(48).encode()):
+        new_secret = secrets.token_urlsafe(48).encode()
+        if not path.exists() and _write_private(path, new_secret, overwrite=False):
             logging.getLogger("authgate").warning(
                 "AUTHGATE_SECRET is not set: generated a signing secret in %s "
                 "(set AUTHGATE_SECRET to share one between instances)",
