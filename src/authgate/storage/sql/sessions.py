@@ -92,6 +92,17 @@ _LIST_ACTIVE = Prepared(
     )
     .order_by(sessions.c.created_at.desc())
 )
+#: A user's live sessions beyond the newest ``keep`` (the login's session cap).
+_BEYOND_NEWEST = Prepared(
+    select(sessions.c.id)
+    .where(
+        sessions.c.user_id == bindparam("user_id"),
+        sessions.c.revoked_at.is_(None),
+        sessions.c.expires_at > bindparam("now"),
+    )
+    .order_by(sessions.c.created_at.desc(), sessions.c.id.desc())
+    .offset(bindparam("keep"))
+)
 #: The columns of ``select(sessions)``, which the queries above start with.
 _SESSION_COLUMNS = len(sessions.c)
 
@@ -155,26 +166,11 @@ class SqlSessions:
         )
 
     async def trim(self, user_id: str, keep: int, now: datetime) -> list[str]:
-        live = (
-            select(sessions.c.id)
-            .where(
-                sessions.c.user_id == user_id,
-                sessions.c.revoked_at.is_(None),
-                sessions.c.expires_at > now,
-            )
-            .order_by(sessions.c.created_at.desc(), sessions.c.id.desc())
-            .offset(keep)
-        )
-        async with self.db.connect() as conn:
-            ids = list((await conn.execute(live)).scalars())
-        if not ids:
-            return []
-        async with self.db.begin() as conn:
-            await conn.execute(
-                update(sessions)
-                .where(sessions.c.id.in_(ids), sessions.c.revoked_at.is_(None))
-                .values(revoked_at=now)
-            )
+        # On every login: a fast read, and a write only when there is one to end.
+        rows = await self.db.read(_BEYOND_NEWEST, {"user_id": user_id, "now": now, "keep": keep})
+        ids = [row[0] for row in rows]
+        if ids:
+            await self.db.write([(_REVOKE, {"now": now, "session_id": i}) for i in ids])
         return ids
 
     async def find_refresh(self, refresh_hash: str) -> RefreshRecord | None:
