@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from authgate.clock import monotonic, system_clock
 from authgate.core.models import Revocation
 from authgate.core.revocation import LocalRevocations
 from authgate.storage.memory import MemoryRevocationStore
@@ -87,7 +88,7 @@ async def main() -> None:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     args = parser.parse_args()
 
-    local = LocalRevocations(MemoryRevocationStore())
+    local = LocalRevocations(MemoryRevocationStore(), clock=system_clock, monotonic=monotonic)
     await filled(local)
     await measure("LocalRevocations (no Redis)", local)
     await measure_authenticate(local)

@@ -112,3 +112,19 @@ def test_core_does_no_file_io() -> None:
     for path in (ROOT / "core").rglob("*.py"):
         source = path.read_text()
         assert not [call for call in FILE_IO if call in source], path
+
+
+CLOCK_READS = (
+    "\nimport time\n",
+    "\nfrom time import",
+    "datetime.now(",
+    "datetime.utcnow(",
+    "date.today(",
+)
+
+
+def test_core_reads_no_clock() -> None:
+    """Time comes into core/ as an argument or an injected clock (authgate.clock)."""
+    for path in (ROOT / "core").rglob("*.py"):
+        source = path.read_text()
+        assert not [read for read in CLOCK_READS if read in source], path

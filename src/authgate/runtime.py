@@ -12,8 +12,9 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+from authgate.clock import monotonic, perf_counter, system_clock
 from authgate.core.passwords import OWASP, Argon2Params, Passwords
-from authgate.core.ports import Clock, PlanStore, system_clock
+from authgate.core.ports import Clock, PlanStore
 from authgate.core.revocation import LocalRevocations
 from authgate.core.service import AuthService
 from authgate.core.settings import Settings
@@ -58,7 +59,7 @@ class Runtime:
         self.users = SqlUsers(self.db)
         self.sessions = SqlSessions(self.db)
         self.plans: PlanStore = SqlPlans(self.db)
-        local = LocalRevocations(SqlRevocationStore(self.db), clock=clock)
+        local = LocalRevocations(SqlRevocationStore(self.db), clock=clock, monotonic=monotonic)
         self.revocations: LocalRevocations | RedisRevocations = local
         self.limiter: MemoryRateLimiter | LimitsRateLimiter = MemoryRateLimiter(clock)
         if settings.redis_url is not None:  # shared by every instance and worker
@@ -92,7 +93,9 @@ class Runtime:
             audience=self.settings.audience,
             leeway=self.settings.leeway,
         )
-        passwords = Passwords(self.password_params, concurrency=self.settings.hash_concurrency)
+        passwords = Passwords(
+            self.password_params, timer=perf_counter, concurrency=self.settings.hash_concurrency
+        )
         await self.revocations.start(int(self.clock()))
         self._service = AuthService(
             settings=self.settings,

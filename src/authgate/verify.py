@@ -30,11 +30,12 @@ from typing import Any
 import httpx
 from fastapi import FastAPI, Request
 
+from authgate.clock import system_clock
 from authgate.core.errors import ServiceUnavailable, TokenInvalid, TokenMissing
 from authgate.core.jose import ASYMMETRIC_ALGORITHMS, SigningKey, UnknownKid, key_from_jwk
 from authgate.core.keys import KeyRing
 from authgate.core.models import Principal
-from authgate.core.ports import Clock, system_clock
+from authgate.core.ports import Clock
 from authgate.core.tokens import TokenVerifier
 
 log = logging.getLogger("authgate.verify")

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import redis.asyncio
 
+from authgate.clock import monotonic, system_clock
 from authgate.core.errors import ConfigurationError, ServiceUnavailable
 from authgate.core.models import Revocation
 from authgate.core.revocation import LocalRevocations
@@ -32,7 +33,9 @@ def now() -> int:
 
 
 def revocation_list(url: str, channel: str, store: MemoryRevocationStore | None = None) -> Any:
-    local = LocalRevocations(store or MemoryRevocationStore())
+    local = LocalRevocations(
+        store or MemoryRevocationStore(), clock=system_clock, monotonic=monotonic
+    )
     return RedisRevocations(local, url, channel=channel)
 
 

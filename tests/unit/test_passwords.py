@@ -7,13 +7,14 @@ import threading
 import bcrypt
 import pytest
 
+from authgate.clock import perf_counter
 from authgate.core.errors import ValidationFailed
 from authgate.core.passwords import FAST_FOR_TESTS, OWASP, Passwords, check_password_policy
 
 
 @pytest.fixture
 def passwords() -> Passwords:
-    return Passwords(FAST_FOR_TESTS)
+    return Passwords(FAST_FOR_TESTS, timer=perf_counter)
 
 
 async def test_new_hashes_are_argon2id(passwords: Passwords) -> None:
@@ -48,8 +49,10 @@ async def test_bcrypt_reads_only_72_bytes(passwords: Passwords) -> None:
 
 async def test_outdated_argon2_parameters_are_upgraded() -> None:
     """A hash with weaker parameters than configured is re-hashed at login."""
-    old = await Passwords(FAST_FOR_TESTS).hash("pw-pw-pw-pw")
-    stronger = Passwords(type(FAST_FOR_TESTS)(time_cost=2, memory_cost=2048, parallelism=1))
+    old = await Passwords(FAST_FOR_TESTS, timer=perf_counter).hash("pw-pw-pw-pw")
+    stronger = Passwords(
+        type(FAST_FOR_TESTS)(time_cost=2, memory_cost=2048, parallelism=1), timer=perf_counter
+    )
     valid, upgraded = await stronger.verify("pw-pw-pw-pw", old)
     assert valid and upgraded is not None and "m=2048,t=2" in upgraded
 
@@ -62,7 +65,7 @@ async def test_unknown_hashes_never_match(passwords: Passwords, stored: str) -> 
 
 async def test_hashing_runs_off_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every hash and verification happens in a worker thread, never the loop's."""
-    passwords = Passwords(FAST_FOR_TESTS)
+    passwords = Passwords(FAST_FOR_TESTS, timer=perf_counter)
     threads: list[str] = []
     original = passwords._verify_sync
 
@@ -97,11 +100,16 @@ async def test_memory_is_trimmed_only_once_hashing_pauses(monkeypatch: pytest.Mo
     from authgate.core import passwords as module
 
     monkeypatch.setattr(module, "IDLE_TRIM_SECONDS", 0.05)
-    passwords = Passwords(FAST_FOR_TESTS)
+    trimmed = threading.Event()
     trims: list[int] = []
-    passwords._trim = lambda: trims.append(1)
+
+    def trim() -> None:
+        trims.append(1)
+        trimmed.set()
+
+    passwords = Passwords(FAST_FOR_TESTS, timer=perf_counter, trim=trim)
     hashed = await passwords.hash("some password")
     await passwords.verify("some password", hashed)
     assert trims == []  # the first hash's timer is superseded by the second's
-    await asyncio.sleep(0.2)
+    assert await asyncio.to_thread(trimmed.wait, 5.0)
     assert trims == [1]

@@ -25,7 +25,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def revocations(clock: Clock) -> LocalRevocations:
-    return LocalRevocations(MemoryRevocationStore(), clock=clock)
+    return LocalRevocations(MemoryRevocationStore(), clock=clock, monotonic=clock)
 
 
 async def test_token_session_and_cutoff(revocations: LocalRevocations) -> None:
@@ -50,10 +50,10 @@ async def test_a_later_cutoff_wins(revocations: LocalRevocations) -> None:
 async def test_restart_reloads_from_the_store(clock: Clock) -> None:
     """A new list over the same store knows every active entry."""
     store = MemoryRevocationStore()
-    await LocalRevocations(store, clock=clock).revoke(
+    await LocalRevocations(store, clock=clock, monotonic=clock).revoke(
         Revocation(kind="jti", subject="j1", expires_at=2000)
     )
-    fresh = LocalRevocations(store, clock=clock)
+    fresh = LocalRevocations(store, clock=clock, monotonic=clock)
     await fresh.start(1000)
     assert fresh.is_revoked("j1", None, "u", 1)
 
@@ -61,7 +61,7 @@ async def test_restart_reloads_from_the_store(clock: Clock) -> None:
 async def test_sync_picks_up_other_writers(clock: Clock) -> None:
     """Entries another process recorded arrive with the next sync."""
     store = MemoryRevocationStore()
-    mine = LocalRevocations(store, clock=clock)
+    mine = LocalRevocations(store, clock=clock, monotonic=clock)
     await mine.start(1000)
     await store.add(Revocation(kind="sid", subject="s1", expires_at=3000), recorded_at=1001)
     assert not mine.is_revoked("j", "s1", "u", 1)

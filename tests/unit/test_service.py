@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from pwdlib.hashers.argon2 import Argon2Hasher
 
+from authgate.clock import perf_counter
 from authgate.core.errors import (
     EmailTaken,
     InvalidCredentials,
@@ -34,13 +35,13 @@ class Clock:
 def build(**settings: Any) -> tuple[AuthService, Passwords]:
     clock = Clock()
     users = MemoryUsers()
-    passwords = Passwords(FAST_FOR_TESTS)
+    passwords = Passwords(FAST_FOR_TESTS, timer=perf_counter)
     config = Settings(secret="s" * 40, **settings)
     service = AuthService(
         settings=config,
         users=users,
         sessions=MemorySessions(users),
-        revocations=LocalRevocations(MemoryRevocationStore(), clock=clock),
+        revocations=LocalRevocations(MemoryRevocationStore(), clock=clock, monotonic=clock),
         passwords=passwords,
         tokens=AccessTokens(KeyRing.hmac(b"s" * 40), ttl=config.access_ttl_seconds),
         limiter=MemoryRateLimiter(),

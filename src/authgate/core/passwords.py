@@ -21,7 +21,6 @@ import logging
 import os
 import sys
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 from pwdlib.hashers.bcrypt import BcryptHasher
 
 from authgate.core.errors import ValidationFailed
+from authgate.core.ports import Clock
 
 log = logging.getLogger("authgate.passwords")
 
@@ -123,9 +123,20 @@ class Passwords:
     """Hash and verify passwords off the event loop."""
 
     def __init__(
-        self, params: Argon2Params = OWASP, *, concurrency: int = 1, niceness: int = 10
+        self,
+        params: Argon2Params = OWASP,
+        *,
+        timer: Clock,
+        concurrency: int = 1,
+        niceness: int = 10,
+        trim: Callable[[], object] | None | bool = True,
     ) -> None:
+        """``timer`` measures how long a verification took (a monotonic clock, in
+        seconds): failed logins are answered no sooner than the failure floor.
+        ``trim`` runs in the hashing thread once hashing pauses (True: glibc's
+        ``malloc_trim`` where there is one; False or None: nothing)."""
         self.params = params
+        self.timer = timer
         self._hasher = PasswordHash(
             (
                 Argon2Hasher(
@@ -148,7 +159,7 @@ class Passwords:
         # like every hash: Argon2's 19 MiB buffer then lives in the hashing thread's
         # memory arena, reused by each hash, instead of being kept by a second one.
         self._dummy = self._pool.submit(self._hasher.hash, os.urandom(16).hex())
-        self._trim = _malloc_trim()
+        self._trim = _malloc_trim() if trim is True else (trim or None)
         self._hashes = 0
         self._floor: float | None = None
 
@@ -182,7 +193,7 @@ class Passwords:
         the costliest cost accepted at import), measured once, times a margin.
         The wait is a sleep: it costs no CPU and holds no hashing thread.
         """
-        started = time.perf_counter()
+        started = self.timer()
         if password_hash is None:
             await self.verify_dummy(password)
             result: tuple[bool, str | None] = (False, None)
@@ -190,7 +201,7 @@ class Passwords:
             result = await self.verify(password, password_hash)
         if not result[0]:
             floor = self._floor if self._floor is not None else await self._calibrate()
-            remaining = floor - (time.perf_counter() - started)
+            remaining = floor - (self.timer() - started)
             if remaining > 0:
                 await asyncio.sleep(remaining)
         return result
@@ -206,9 +217,9 @@ class Passwords:
         # hashes of random passwords leaves the verification counters alone.
         durations = []
         for hasher in (self._hasher.hashers[0], _Bcrypt72Hasher(rounds=self.params.bcrypt_cost)):
-            started = time.perf_counter()
+            started = self.timer()
             hasher.hash(os.urandom(16).hex())
-            durations.append(time.perf_counter() - started)
+            durations.append(self.timer() - started)
         return max(durations) * FAILURE_FLOOR_MARGIN
 
     def close(self) -> None:

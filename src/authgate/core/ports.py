@@ -1,4 +1,4 @@
-"""The seams of the core: what it needs from storage, the clock and rate limiting.
+"""The seams of the core: what it needs from storage, the clocks and rate limiting.
 
 Implementations live in ``authgate.storage``: SQLAlchemy (SQLite, PostgreSQL),
 Redis, and in-process ones (``storage.memory``, for tests and embedding).
@@ -6,7 +6,6 @@ Redis, and in-process ones (``storage.memory``, for tests and embedding).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
@@ -23,14 +22,11 @@ from authgate.core.models import (
 
 
 class Clock(Protocol):
+    """A clock handed in by the caller (``authgate.clock`` holds the real ones)."""
+
     def __call__(self) -> float:
-        """Seconds since the epoch."""
+        """Seconds: since the epoch, or on a monotonic clock, as the parameter says."""
         ...
-
-
-def system_clock() -> float:
-    """The real clock."""
-    return time.time()
 
 
 class UserStore(Protocol):

@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Iterable
 
 from authgate.core.errors import ServiceUnavailable
 from authgate.core.models import Revocation
-from authgate.core.ports import Clock, RevocationStore, system_clock
+from authgate.core.ports import Clock, RevocationStore
 
 log = logging.getLogger("authgate.revocation")
 
@@ -38,8 +37,8 @@ class LocalRevocations:
         self,
         store: RevocationStore,
         *,
-        clock: Clock = system_clock,
-        monotonic: Clock = time.monotonic,
+        clock: Clock,
+        monotonic: Clock,
         stale_after: float | None = None,
     ) -> None:
         """``clock`` dates entries; ``monotonic`` measures how long ago the store was

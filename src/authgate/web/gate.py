@@ -22,8 +22,9 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from authgate.clock import system_clock
 from authgate.core.passwords import OWASP, Argon2Params
-from authgate.core.ports import Clock, system_clock
+from authgate.core.ports import Clock
 from authgate.core.service import AuthService
 from authgate.core.settings import Settings, load_settings
 from authgate.runtime import Runtime
