@@ -129,7 +129,7 @@ class Passwords:
         timer: Clock,
         concurrency: int = 1,
         niceness: int = 10,
-        trim: Callable[[], object] | None | bool = True,
+        trim: Callable[[], object] | bool | None = True,
     ) -> None:
         """``timer`` measures how long a verification took (a monotonic clock, in
         seconds): failed logins are answered no sooner than the failure floor.

@@ -8,9 +8,10 @@ Validated at start-up; every problem becomes one line that names the variable
 from __future__ import annotations
 
 import re
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -129,7 +130,13 @@ class Settings(BaseSettings):
     limit_login_account: str = "10 per 15 minutes"
     limit_login_address: str = "100 per 15 minutes"
     limit_register_address: str = "50 per hour"
+    limit_mail_address: str = "20 per hour"
     public_url: str = "http://127.0.0.1:8000"
+    smtp_url: Annotated[SecretStr | None, BeforeValidator(_none_if_blank)] = None
+    mail_from: str = "authgate <no-reply@localhost>"
+    outbox_dir: Annotated[Path | None, BeforeValidator(_none_if_blank)] = None
+    mail_templates: Annotated[Path | None, BeforeValidator(_none_if_blank)] = None
+    require_verified_email: bool = False
     # Beyond API.md §2: knobs a deployment may need, all with safe defaults.
     leeway: Annotated[int, Field(ge=0, le=MAX_LEEWAY_SECONDS)] = 10
     hash_concurrency: Annotated[int, Field(ge=1, le=64)] = 1
@@ -180,6 +187,29 @@ class Settings(BaseSettings):
         _check_port(value)
         return value.strip().rstrip("/")
 
+    @field_validator("smtp_url")
+    @classmethod
+    def _known_smtp(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        url = value.get_secret_value().strip()
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ValueError("use smtp://user:pass@host:587 (STARTTLS) or smtps://host:465")
+        query = parse_qs(parts.query, keep_blank_values=True)
+        if set(query) - {"starttls"} or query.get("starttls", ["on"]) not in (["on"], ["off"]):
+            raise ValueError("the only query parameter is starttls=off (or on)")
+        _check_port(url)
+        return SecretStr(url)
+
+    @field_validator("mail_from")
+    @classmethod
+    def _one_sender(cls, value: str) -> str:
+        _, address = parseaddr(value)
+        if "\r" in value or "\n" in value or "@" not in address or address.count("@") != 1:
+            raise ValueError("use an address such as 'authgate <no-reply@example.com>'")
+        return value.strip()
+
     @field_validator("redis_url")
     @classmethod
     def _known_redis(cls, value: str | None) -> str | None:
@@ -214,6 +244,15 @@ class Settings(BaseSettings):
         host = parts.hostname or ""
         host = f"[{host}]" if ":" in host else host
         return f"{parts.scheme}://{host}{port}".lower()
+
+    @property
+    def outbox_path(self) -> Path:
+        """Where mails go without AUTHGATE_SMTP_URL: AUTHGATE_OUTBOX_DIR, else
+        ``authgate-outbox/`` beside the database."""
+        if self.outbox_dir is not None:
+            return self.outbox_dir
+        db = self.sqlite_path
+        return (db.parent if db is not None else Path()) / "authgate-outbox"
 
     @property
     def is_sqlite(self) -> bool:

@@ -22,7 +22,12 @@ from authgate.storage.outage import Outage
 
 log = logging.getLogger("authgate.ratelimit")
 
-LIMIT_FIELDS = ("limit_login_account", "limit_login_address", "limit_register_address")
+LIMIT_FIELDS = (
+    "limit_login_account",
+    "limit_login_address",
+    "limit_register_address",
+    "limit_mail_address",
+)
 #: A claimed attempt not settled within this time (its process died) stops counting.
 PENDING_SECONDS = 60
 
