@@ -22,6 +22,7 @@ import pytest
 
 from authgate.core.passwords import FAST_FOR_TESTS
 from authgate.core.settings import Settings
+from tests.mailserver import mail_server  # noqa: F401  (the real SMTP server fixture)
 
 SECRET = "test-secret-0123456789-abcdefghijklmnop"
 POSTGRES_URL = os.environ.get(
@@ -68,6 +69,8 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
             "limit_login_account": "off",
             "limit_login_address": "off",
             "limit_register_address": "off",
+            "limit_mail_address": "off",
+            "outbox_dir": tmp_path / "outbox",
         }
         values.update(overrides)
         return Settings(**values)
@@ -115,7 +118,8 @@ def postgres_url(postgres_database: str) -> Iterator[str]:
     run_sql(
         postgres_database,
         "DO $$ BEGIN IF to_regclass('public.users') IS NOT NULL THEN "
-        "TRUNCATE users, sessions, refresh_tokens, revocations, plans CASCADE; "
+        "TRUNCATE users, sessions, refresh_tokens, revocations, plans, email_tokens, "
+        "mail_queue CASCADE; "
         "END IF; END $$",
     )
 

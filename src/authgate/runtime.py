@@ -19,11 +19,17 @@ from authgate.core.revocation import LocalRevocations
 from authgate.core.service import AuthService
 from authgate.core.settings import Settings
 from authgate.core.tokens import AccessTokens
+from authgate.mail.sender import MailSender
+from authgate.mail.templates import MailTemplates
+from authgate.mail.transport import transport_for
+from authgate.storage.keyfiles import load_or_create_secret
 from authgate.storage.keysource import load_key_ring
 from authgate.storage.memory_limits import MemoryRateLimiter
 from authgate.storage.ratelimit import LimitsRateLimiter, validate_limits
 from authgate.storage.redis import RedisRevocations, channel_name, redis_rate_limiter
+from authgate.storage.sealed import Sealer
 from authgate.storage.sql import Database, SqlPlans, SqlRevocationStore, SqlSessions, SqlUsers
+from authgate.storage.sql.recovery import SqlRecovery
 
 log = logging.getLogger("authgate")
 
@@ -68,6 +74,7 @@ class Runtime:
             )
             self.limiter = redis_rate_limiter(settings)
         self._service: AuthService | None = None
+        self.mail_sender: MailSender | None = None
         self._tasks: list[asyncio.Task[Any]] = []
 
     @property
@@ -97,6 +104,7 @@ class Runtime:
             self.password_params, timer=perf_counter, concurrency=self.settings.hash_concurrency
         )
         await self.revocations.start(int(self.clock()))
+        recovery = SqlRecovery(self.db, Sealer(load_or_create_secret(self.settings)))
         self._service = AuthService(
             settings=self.settings,
             users=self.users,
@@ -105,12 +113,24 @@ class Runtime:
             passwords=passwords,
             tokens=tokens,
             limiter=self.limiter,
+            recovery=recovery,
             clock=self.clock,
         )
+        self.mail_sender = MailSender(
+            queue=recovery,
+            transport=transport_for(self.settings),
+            templates=MailTemplates(self.settings.mail_templates),
+            resolve_reset=self._service.resolve_reset,
+            sender=self.settings.mail_from,
+            public_url=self.settings.public_url,
+            clock=self.clock,
+        )
+        self._service.on_mail_queued(self.mail_sender.wake)
         if background:
             self._tasks = [
                 asyncio.create_task(self.revocations.run_sync()),
                 asyncio.create_task(self._service.run_housekeeping(HOUSEKEEPING_SECONDS)),
+                asyncio.create_task(self.mail_sender.run()),
             ]
         return self._service
 

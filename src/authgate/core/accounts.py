@@ -87,17 +87,28 @@ class Accounts:
         """
         check_password_policy(new_password)
         user = await self.me(principal)
+        await self.confirm_password(user, current_password)
+        new_hash = await self.context.passwords.hash(new_password)
+        await self.context.users.set_password_hash(user.id, new_hash)
+        await self.revoker.sessions_of(user.id, self.context.clock(), keep=principal.session_id)
+        log.info("user %s changed password", user.id)
+
+    async def confirm_password(self, user: User, password: str) -> None:
+        """Check a signed-in user's password before a sensitive change; a wrong one
+        counts toward the account's lockout, like a failed login (a stolen access
+        token must not become a way to guess the password).
+
+        Raises:
+            InvalidCredentials: the password is wrong.
+            TooManyAttempts: the account is locked out.
+        """
         throttle = self.context.throttle
         limits = throttle.login_limits(login_key(user.email), None)
         await throttle.reserve(limits)
         valid: bool | None = None
         try:
-            valid, _ = await self.context.passwords.verify(current_password, user.password_hash)
+            valid, _ = await self.context.passwords.verify(password, user.password_hash)
         finally:
             await throttle.settle(limits, failed=valid is False)
         if not valid:
             raise InvalidCredentials("wrong current password")
-        new_hash = await self.context.passwords.hash(new_password)
-        await self.context.users.set_password_hash(user.id, new_hash)
-        await self.revoker.sessions_of(user.id, self.context.clock(), keep=principal.session_id)
-        log.info("user %s changed password", user.id)

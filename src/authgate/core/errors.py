@@ -7,6 +7,8 @@
     ├── EmailTaken                  email_taken
     ├── InvalidCredentials          invalid_credentials
     ├── AccountDisabled             account_disabled
+    ├── EmailUnverified             email_unverified
+    ├── LinkInvalid                 link_invalid
     ├── TooManyAttempts             too_many_attempts   (retry_after)
     ├── NotFound                    not_found
     ├── CsrfFailed                  csrf_failed
@@ -57,6 +59,14 @@ class InvalidCredentials(AuthError):
 
 class AccountDisabled(AuthError):
     code = "account_disabled"
+
+
+class EmailUnverified(AuthError):
+    code = "email_unverified"
+
+
+class LinkInvalid(AuthError):
+    code = "link_invalid"
 
 
 class TooManyAttempts(AuthError):

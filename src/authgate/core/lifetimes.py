@@ -37,7 +37,12 @@ class Lifetimes:
         """A new access token for ``session`` beside its refresh token ``refresh``."""
         token_id = csrf.access_token_id(refresh)
         access, _ = self.tokens.issue(
-            user_id=user.id, email=user.email, session_id=session.id, now=now, token_id=token_id
+            user_id=user.id,
+            email=user.email,
+            session_id=session.id,
+            now=now,
+            token_id=token_id,
+            email_verified=user.email_verified,
         )
         refresh_left = min(self.idle, self.end(session) - now)
         return TokenPair(

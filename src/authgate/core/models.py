@@ -16,10 +16,15 @@ class User:
     password_hash: str
     created_at: datetime
     disabled_at: datetime | None = None
+    email_verified_at: datetime | None = None
 
     @property
     def is_disabled(self) -> bool:
         return self.disabled_at is not None
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -32,6 +37,7 @@ class Principal:
     token_id: str
     issued_at: int
     expires_at: int
+    email_verified: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -122,3 +128,60 @@ class Plan:
     title: str
     done: bool
     created_at: datetime
+
+
+LinkPurpose = Literal["verify", "reset", "change"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EmailToken:
+    """A token sent in a mail's link (API.md §3.1), known to the store by its hash.
+
+    ``verify`` confirms the account's address, ``change`` confirms ``new_email``,
+    ``reset`` sets a new password. A token is live until ``used_at`` is set (used,
+    superseded by a newer one of its purpose, or ended by a password change) or it
+    expires.
+    """
+
+    token_hash: str
+    user_id: str
+    purpose: LinkPurpose
+    created_at: datetime
+    expires_at: datetime
+    new_email: str | None = None
+    used_at: datetime | None = None
+
+
+MailKind = Literal["verify", "reset", "email_change", "email_changed"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MailOrder:
+    """A mail to send, rendered from its templates (``kind`` in ``language``) when it
+    is sent; ``context`` fills them (the link, the new address)."""
+
+    to: str
+    kind: MailKind
+    language: str
+    context: dict[str, str]
+    user_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResetRequest:
+    """A ``forgot`` request, queued as it came: the sender resolves it, so the request
+    costs the same whether the address is registered or not."""
+
+    email_key: str
+    language: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueuedJob:
+    """One claimed entry of the mail queue: a mail, or a reset request to resolve."""
+
+    id: int
+    attempts: int
+    claim: str
+    mail: MailOrder | None = None
+    reset: ResetRequest | None = None

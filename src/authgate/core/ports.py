@@ -11,9 +11,13 @@ from datetime import datetime
 from typing import Protocol
 
 from authgate.core.models import (
+    EmailToken,
+    MailOrder,
     NewSession,
     Plan,
+    QueuedJob,
     RefreshRecord,
+    ResetRequest,
     Revocation,
     Rotation,
     Session,
@@ -164,3 +168,68 @@ class PlanStore(Protocol):
     ) -> Plan | None: ...
 
     async def delete(self, user_id: str, plan_id: int) -> bool: ...
+
+
+class RecoveryStore(Protocol):
+    """The tokens of API.md §3.1's links, the mails that carry them, account deletion."""
+
+    async def issue(
+        self, token: EmailToken | None, mails: Sequence[MailOrder], now: datetime
+    ) -> None:
+        """Store ``token`` (ending the user's live tokens of its purpose) and queue
+        ``mails`` (due ``now``), in one transaction."""
+        ...
+
+    async def request_reset(self, request: ResetRequest, now: datetime) -> None:
+        """Queue a ``forgot`` request for the sender to resolve."""
+        ...
+
+    async def find(self, token_hash: str) -> EmailToken | None: ...
+
+    async def use_reset(self, token: EmailToken, password_hash: str, now: datetime) -> bool:
+        """In one transaction: the token, if still live, is used up; the password is
+        set; the address counts as verified; the user's other live tokens end.
+        False: the token was no longer live (nothing changed)."""
+        ...
+
+    async def use_verify(self, token: EmailToken, now: datetime) -> bool:
+        """Like :meth:`use_reset`, for a verification: the address is verified."""
+        ...
+
+    async def use_change(self, token: EmailToken, email_key: str, now: datetime) -> bool:
+        """Like :meth:`use_reset`, for an email change: the account's address becomes
+        ``token.new_email``, verified. Raises ``EmailTaken`` (nothing changed) if
+        the address was registered meanwhile."""
+        ...
+
+    async def purge(self, now: datetime) -> None:
+        """Forget link tokens expired before ``now``."""
+        ...
+
+    async def delete_user(self, user_id: str) -> bool:
+        """Delete the account and all it owns (sessions, plans, tokens, queued mails).
+        False: no such account."""
+        ...
+
+
+class MailQueue(Protocol):
+    """The durable queue the mail sender works through (every instance may take part;
+    a claimed job is leased, so each is handled by one sender at a time)."""
+
+    async def claim(self, now: datetime, lease_until: datetime, limit: int) -> Sequence[QueuedJob]:
+        """Up to ``limit`` jobs due at ``now``, leased to the caller until ``lease_until``."""
+        ...
+
+    async def finish(
+        self, job: QueuedJob, token: EmailToken | None = None, mails: Sequence[MailOrder] = ()
+    ) -> None:
+        """Remove the job; store what it produced (a token, mails), in one transaction."""
+        ...
+
+    async def postpone(self, job: QueuedJob, attempts: int, when: datetime) -> None:
+        """Release the job to be tried again at ``when``."""
+        ...
+
+    async def depth(self) -> int:
+        """How many jobs wait."""
+        ...

@@ -3,7 +3,8 @@
 The counting itself is the ``RateLimiter`` port's (in process, or ``limits`` on
 Redis); this module decides what to count. Keys carry no email or address in clear.
 Failed logins count per account and per address, claimed before the password is
-checked so that a burst cannot overshoot; registrations count per address. An IPv6
+checked so that a burst cannot overshoot; registrations and requests that send a
+mail count per address, mails per account. An IPv6
 client is one address per /64. Password checks of one account wait for the hashing
 threads one at a time, so a storm on one account takes turns with everyone else.
 """
@@ -21,6 +22,8 @@ from authgate.core.ports import RateLimiter
 from authgate.core.settings import Settings
 
 LIMIT_OFF = "off"
+#: Mails one account may be sent per hour (API.md §2), whatever the address limit.
+MAIL_ACCOUNT_LIMIT = "3 per hour"
 #: Password checks of one account that may wait for the hashing threads at once.
 ACCOUNT_HASH_SLOTS = 1
 
@@ -115,6 +118,26 @@ class Throttle:
             wait = await self.limiter.hit(limit, key)
             if wait:
                 raise TooManyAttempts(wait, key.split(":", 1)[0])
+
+    async def count_mail(self, address: str) -> None:
+        """Count a request that sends a mail, from ``address``.
+
+        Raises:
+            TooManyAttempts: too many from this address.
+        """
+        limit = self.settings.limit_mail_address
+        key = limit_key("mail:address", address_subject(address))
+        if self.limiter is not None and not is_off(limit):
+            wait = await self.limiter.hit(limit, key)
+            if wait:
+                raise TooManyAttempts(wait, key.split(":", 1)[0])
+
+    async def mail_allowed(self, user_id: str) -> bool:
+        """Count a mail to an account; False beyond :data:`MAIL_ACCOUNT_LIMIT` (the
+        caller answers the same and sends nothing)."""
+        if self.limiter is None:
+            return True
+        return not await self.limiter.hit(MAIL_ACCOUNT_LIMIT, limit_key("mail:account", user_id))
 
     @contextlib.asynccontextmanager
     async def hash_turn(self, account: str) -> AsyncIterator[None]:

@@ -2,8 +2,9 @@
 
 It knows nothing of HTTP or databases. Each concern is a module of its own over the
 same ports (:class:`~authgate.core.context.ServiceContext`): accounts
-(:mod:`~authgate.core.accounts`), sessions (:mod:`~authgate.core.sessions`) and
-refreshing (:mod:`~authgate.core.refreshes`), with the rate-limit policy in
+(:mod:`~authgate.core.accounts`), sessions (:mod:`~authgate.core.sessions`),
+refreshing (:mod:`~authgate.core.refreshes`) and recovery and email
+(:mod:`~authgate.core.recovery`), with the rate-limit policy in
 :mod:`~authgate.core.ratelimit`; a new capability adds a module and a line here.
 """
 
@@ -11,16 +12,33 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from authgate.core.accounts import Accounts
 from authgate.core.context import ServiceContext, to_datetime
+from authgate.core.errors import ServiceUnavailable
 from authgate.core.lifetimes import Lifetimes
-from authgate.core.models import Principal, Session, TokenPair, User
+from authgate.core.models import (
+    EmailToken,
+    MailOrder,
+    Principal,
+    ResetRequest,
+    Session,
+    TokenPair,
+    User,
+)
 from authgate.core.passwords import Passwords
-from authgate.core.ports import Clock, RateLimiter, RevocationList, SessionStore, UserStore
+from authgate.core.ports import (
+    Clock,
+    RateLimiter,
+    RecoveryStore,
+    RevocationList,
+    SessionStore,
+    UserStore,
+)
 from authgate.core.ratelimit import Throttle, address_subject
+from authgate.core.recovery import Recovery
 from authgate.core.refreshes import Refreshes
 from authgate.core.revoker import Revoker
 from authgate.core.sessions import MAX_LIVE_SESSIONS, Sessions
@@ -50,8 +68,11 @@ class AuthService:
         passwords: Passwords,
         tokens: AccessTokens,
         limiter: RateLimiter | None = None,
+        recovery: RecoveryStore | None = None,
         clock: Clock,
     ) -> None:
+        """Without a ``recovery`` store there are no mails: registration sends no
+        verification link and the flows of API.md §3.1 are unavailable."""
         self.settings = settings
         self.users = users
         self.sessions = sessions
@@ -74,12 +95,36 @@ class AuthService:
         self.accounts = Accounts(context, revoker)
         self.logins = Sessions(context, lifetimes, revoker)
         self.refreshes = Refreshes(context, lifetimes, revoker)
+        self.recovery = (
+            Recovery(context, self.accounts, revoker, recovery, self._mail_queued)
+            if recovery is not None
+            else None
+        )
+        self._queued_listeners: list[Callable[[], None]] = []
+
+    def on_mail_queued(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` whenever a request queued a mail (the sender's wake-up)."""
+        self._queued_listeners.append(listener)
+
+    def _mail_queued(self) -> None:
+        for listener in self._queued_listeners:
+            listener()
+
+    def _recovery(self) -> Recovery:
+        if self.recovery is None:
+            raise ServiceUnavailable("mail is not configured for this service")
+        return self.recovery
 
     # -- accounts (authgate.core.accounts) ---------------------------------------
 
-    async def register(self, email: str, password: str, *, address: str | None = None) -> User:
-        """See :meth:`Accounts.register`."""
-        return await self.accounts.register(email, password, address=address)
+    async def register(
+        self, email: str, password: str, *, address: str | None = None, language: str = "en"
+    ) -> User:
+        """See :meth:`Accounts.register`; then the verification link is sent."""
+        user = await self.accounts.register(email, password, address=address)
+        if self.recovery is not None:
+            await self.recovery.registered(user, language)
+        return user
 
     async def me(self, principal: Principal) -> User:
         """See :meth:`Accounts.me`."""
@@ -94,6 +139,40 @@ class AuthService:
     ) -> None:
         """See :meth:`Accounts.change_password`."""
         await self.accounts.change_password(principal, current_password, new_password)
+
+    # -- recovery and email (authgate.core.recovery) ------------------------------
+
+    async def forgot_password(self, email: str, *, language: str, address: str) -> None:
+        """See :meth:`Recovery.forgot`."""
+        await self._recovery().forgot(email, language, address)
+
+    async def reset_password(self, token: str, new_password: str) -> None:
+        """See :meth:`Recovery.reset`."""
+        await self._recovery().reset(token, new_password)
+
+    async def verify_email(self, token: str) -> None:
+        """See :meth:`Recovery.verify`."""
+        await self._recovery().verify(token)
+
+    async def resend_verification(
+        self, principal: Principal, *, language: str, address: str
+    ) -> None:
+        """See :meth:`Recovery.resend`."""
+        await self._recovery().resend(principal, language, address)
+
+    async def change_email(
+        self, principal: Principal, new_email: str, password: str, *, language: str, address: str
+    ) -> None:
+        """See :meth:`Recovery.change_email`."""
+        await self._recovery().change_email(principal, new_email, password, language, address)
+
+    async def delete_account(self, principal: Principal, password: str) -> None:
+        """See :meth:`Recovery.delete_account`."""
+        await self._recovery().delete_account(principal, password)
+
+    async def resolve_reset(self, request: ResetRequest) -> tuple[EmailToken, MailOrder] | None:
+        """See :meth:`Recovery.resolve_reset` (the mail sender calls it)."""
+        return await self._recovery().resolve_reset(request)
 
     # -- sessions (authgate.core.sessions, authgate.core.refreshes) ---------------
 
@@ -134,10 +213,12 @@ class AuthService:
     # -- housekeeping -----------------------------------------------------------------
 
     async def purge(self) -> None:
-        """Forget expired sessions, refresh tokens and revocations."""
+        """Forget expired sessions, refresh tokens, revocations and link tokens."""
         now = self.clock()
         await self.sessions.purge(to_datetime(now))
         await self.revocations.purge(int(now))
+        if self.recovery is not None:
+            await self.recovery.store.purge(to_datetime(now))
 
     async def run_housekeeping(self, interval: float = 300.0) -> None:
         """Purge now and then, forever (run it as a background task)."""

@@ -10,7 +10,13 @@ from collections.abc import Sequence
 from authgate.core import refresh as refresh_tokens
 from authgate.core.context import ServiceContext, to_datetime
 from authgate.core.emails import is_storable, login_key
-from authgate.core.errors import AccountDisabled, InvalidCredentials, NotFound, TokenRevoked
+from authgate.core.errors import (
+    AccountDisabled,
+    EmailUnverified,
+    InvalidCredentials,
+    NotFound,
+    TokenRevoked,
+)
 from authgate.core.lifetimes import Lifetimes
 from authgate.core.models import NewSession, Principal, Revocation, Session, TokenPair, User
 from authgate.core.revoker import Revoker
@@ -49,6 +55,8 @@ class Sessions:
                 also in time), or the password changed while this login was checked.
             AccountDisabled: right password, disabled account (also when it was
                 disabled while this login was checked).
+            EmailUnverified: right password, unverified address, and
+                AUTHGATE_REQUIRE_VERIFIED_EMAIL is on.
         """
         key = login_key(email)
         throttle = self.context.throttle
@@ -67,6 +75,8 @@ class Sessions:
             raise InvalidCredentials("unknown email" if user is None else "wrong password")
         if user.is_disabled:
             raise AccountDisabled()
+        if self.context.settings.require_verified_email and not user.email_verified:
+            raise EmailUnverified()
         return await self._open_session(user, new_hash, _clean_user_agent(user_agent))
 
     async def _open_session(self, user: User, new_hash: str | None, user_agent: str) -> TokenPair:

@@ -73,6 +73,8 @@ def _check_claims(claims: dict[str, Any], rules: TokenRules) -> Principal:
     sid = claims.get("sid")
     if sid is not None and not isinstance(sid, str):
         raise TokenInvalid("sid is not a string")
+    if not isinstance(claims.get("email_verified", False), bool):
+        raise TokenInvalid("email_verified is not a boolean")
     if rules.issuer is not None and claims.get("iss") != rules.issuer:
         raise TokenInvalid("wrong issuer")
     if rules.audience is not None:
@@ -99,6 +101,7 @@ def principal_of(claims: dict[str, Any]) -> Principal:
         token_id=claims["jti"],
         issued_at=int(claims["iat"]),
         expires_at=int(claims["exp"]),
+        email_verified=claims.get("email_verified") is True,
     )
 
 
@@ -219,6 +222,7 @@ class AccessTokens(TokenVerifier):
         session_id: str | None,
         now: float,
         token_id: str | None = None,
+        email_verified: bool = False,
     ) -> tuple[str, Principal]:
         """Sign a new access token for a user (and the session it belongs to); its
         ``jti`` is ``token_id`` if given, else random."""
@@ -227,6 +231,7 @@ class AccessTokens(TokenVerifier):
         claims: dict[str, Any] = {
             "sub": user_id,
             "email": email,
+            "email_verified": email_verified,
             "iat": issued_at,
             "exp": issued_at + self.ttl,
             "jti": token_id or uuid.uuid4().hex,

@@ -28,6 +28,8 @@ STATUS: dict[type[errors.AuthError], int] = {
     errors.EmailTaken: 409,
     errors.InvalidCredentials: 401,
     errors.AccountDisabled: 403,
+    errors.EmailUnverified: 403,
+    errors.LinkInvalid: 400,
     errors.TooManyAttempts: 429,
     errors.NotFound: 404,
     errors.CsrfFailed: 403,

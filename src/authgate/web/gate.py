@@ -32,6 +32,7 @@ from authgate.web.cookies import CookieTransport
 from authgate.web.deps import CurrentUser
 from authgate.web.errors import ensure_auth_errors_handled
 from authgate.web.routes.auth import auth_router
+from authgate.web.routes.recovery import recovery_routes
 
 
 class AuthGate:
@@ -65,6 +66,7 @@ class AuthGate:
         self.cookies = CookieTransport(self.settings)
         self.current_user = CurrentUser(self)
         self.router = auth_router(self)
+        recovery_routes(self.router, self)
 
     @property
     def service(self) -> AuthService:

@@ -41,6 +41,35 @@ class PasswordChange(_In):
     new_password: Password
 
 
+class EmailIn(_In):
+    email: EmailField
+
+
+TokenField = Annotated[StrictStr, Field(min_length=1, max_length=256)]
+
+
+class PasswordReset(_In):
+    token: TokenField
+    new_password: Password
+
+
+class EmailVerification(_In):
+    token: TokenField
+
+
+class EmailChange(_In):
+    new_email: EmailField
+    password: Password
+
+
+class PasswordConfirmation(_In):
+    password: Password
+
+
+class Accepted(BaseModel):
+    """202: the request is taken; what follows goes by mail."""
+
+
 def _clean_title(value: str | None) -> str | None:
     if value is None:
         return None
@@ -70,6 +99,7 @@ class UserOut(BaseModel):
     id: str
     email: str
     created_at: datetime
+    email_verified: bool
 
 
 class TokenOut(BaseModel):

@@ -98,8 +98,8 @@ def _compile(statement: Executable) -> SqliteForm:
         if not bind.required:
             value = bind.effective_value
             constants[name] = value if process is None else process(value)
-        elif process is not None:
-            binds.append((name, process))
+        elif process is not None and name not in {known for known, _ in binds}:
+            binds.append((name, process))  # a name used twice is converted once
     results: list[tuple[int, Processor]] = []
     columns: Sequence[Any] = getattr(statement, "selected_columns", ())
     for index, column in enumerate(columns):

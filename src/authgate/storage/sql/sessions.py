@@ -13,10 +13,11 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
 
-from authgate.core.models import NewSession, RefreshRecord, Rotation, Session, User
+from authgate.core.models import NewSession, RefreshRecord, Rotation, Session
 from authgate.storage.sql.database import Database
 from authgate.storage.sql.prepared import Prepared
 from authgate.storage.sql.tables import refresh_tokens, sessions, users
+from authgate.storage.sql.users import user_from_row
 
 _PURGE_BATCH = 500
 
@@ -76,6 +77,7 @@ _FIND_REFRESH = Prepared(
         users.c.password_hash,
         users.c.created_at,
         users.c.disabled_at,
+        users.c.email_verified_at,
     )
     .select_from(refresh_tokens)
     .join(sessions, sessions.c.id == refresh_tokens.c.session_id)
@@ -178,17 +180,9 @@ class SqlSessions:
         if not rows:
             return None
         row = rows[0]
-        expires_at, rotated_at, successor_box, email, password_hash, created_at, disabled_at = row[
-            _SESSION_COLUMNS:
-        ]
+        expires_at, rotated_at, successor_box = row[_SESSION_COLUMNS : _SESSION_COLUMNS + 3]
         session = _session(row)
-        user = User(
-            id=session.user_id,
-            email=email,
-            password_hash=password_hash,
-            created_at=created_at,
-            disabled_at=disabled_at,
-        )
+        user = user_from_row((session.user_id, *row[_SESSION_COLUMNS + 3 :]))
         return RefreshRecord(
             session=session,
             user=user,

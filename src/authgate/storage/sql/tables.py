@@ -64,6 +64,7 @@ users = Table(
     Column("password_hash", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("disabled_at", UTCDateTime, nullable=True),
+    Column("email_verified_at", UTCDateTime, nullable=True),
 )
 
 sessions = Table(
@@ -116,4 +117,31 @@ plans = Table(
     Column("done", Boolean, nullable=False, default=False),
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_plans_user_id", "user_id", "id"),
+)
+
+email_tokens = Table(
+    "email_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("purpose", String(8), nullable=False),
+    Column("new_email", String(MAX_EMAIL_CHARS), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False, index=True),
+    Column("used_at", UTCDateTime, nullable=True),
+    Index("ix_email_tokens_user_id", "user_id", "purpose"),
+)
+
+mail_queue = Table(
+    "mail_queue",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=True),
+    Column("kind", String(8), nullable=False),
+    Column("sealed", LargeBinary, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("due_at", UTCDateTime, nullable=False, index=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("claim", String(32), nullable=True),
+    Column("leased_until", UTCDateTime, nullable=True),
 )

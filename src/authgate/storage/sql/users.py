@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -14,7 +14,7 @@ from authgate.core.errors import EmailTaken
 from authgate.core.models import User
 from authgate.storage.sql.database import Database
 from authgate.storage.sql.prepared import Prepared
-from authgate.storage.sql.tables import users
+from authgate.storage.sql.tables import email_tokens, users
 
 #: Email keys looked up per query (well under every database's parameter limit).
 _IN_CHUNK = 500
@@ -25,6 +25,7 @@ _COLUMNS = (
     users.c.password_hash,
     users.c.created_at,
     users.c.disabled_at,
+    users.c.email_verified_at,
 )
 _BY_EMAIL = Prepared(select(*_COLUMNS).where(users.c.email_key == bindparam("key")))
 _BY_ID = Prepared(select(*_COLUMNS).where(users.c.id == bindparam("id")))
@@ -36,10 +37,15 @@ _INSERT = Prepared(
         password_hash=bindparam("password_hash"),
         created_at=bindparam("created_at"),
         disabled_at=bindparam("disabled_at"),
+        email_verified_at=bindparam("email_verified_at"),
     )
 )
 _SET_PASSWORD_HASH = Prepared(
     update(users).where(users.c.id == bindparam("user_id")).values(password_hash=bindparam("hash"))
+)
+#: A password change ends every live link token of the account (API.md §3.1).
+END_LINK_TOKENS = Prepared(
+    delete(email_tokens).where(email_tokens.c.user_id == bindparam("user_id"))
 )
 _DISABLE = Prepared(
     update(users)
@@ -49,13 +55,15 @@ _DISABLE = Prepared(
 
 
 def user_from_row(row: Any) -> User:
-    user_id, email, password_hash, created_at, disabled_at = row
+    """A user from the columns of ``_COLUMNS``, in their order."""
+    user_id, email, password_hash, created_at, disabled_at, email_verified_at = row
     return User(
         id=user_id,
         email=email,
         password_hash=password_hash,
         created_at=created_at,
         disabled_at=disabled_at,
+        email_verified_at=email_verified_at,
     )
 
 
@@ -76,6 +84,7 @@ class SqlUsers:
                             "password_hash": user.password_hash,
                             "created_at": user.created_at,
                             "disabled_at": user.disabled_at,
+                            "email_verified_at": user.email_verified_at,
                         },
                     )
                 ]
@@ -96,6 +105,7 @@ class SqlUsers:
                         "password_hash": user.password_hash,
                         "created_at": user.created_at,
                         "disabled_at": user.disabled_at,
+                        "email_verified_at": user.email_verified_at,
                     }
                     for user, key in new
                     if key not in taken
@@ -118,7 +128,12 @@ class SqlUsers:
         return await self._one(_BY_ID, {"id": user_id})
 
     async def set_password_hash(self, user_id: str, password_hash: str) -> None:
-        await self.db.write([(_SET_PASSWORD_HASH, {"user_id": user_id, "hash": password_hash})])
+        await self.db.write(
+            [
+                (_SET_PASSWORD_HASH, {"user_id": user_id, "hash": password_hash}),
+                (END_LINK_TOKENS, {"user_id": user_id}),
+            ]
+        )
 
     async def disable(self, user_id: str, when: datetime) -> None:
         await self.db.write([(_DISABLE, {"user_id": user_id, "when": when})])

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from authgate.core.errors import NotFound
+from authgate.core.i18n import negotiate
 from authgate.core.models import Principal, Session, TokenPair, User
 from authgate.web.routes._io import content_type, json_response, read_json, validate
 from authgate.web.schemas import (
@@ -46,7 +47,12 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 def user_json(user: User) -> dict[str, Any]:
-    return {"id": user.id, "email": user.email, "created_at": user.created_at}
+    return {
+        "id": user.id,
+        "email": user.email,
+        "created_at": user.created_at,
+        "email_verified": user.email_verified,
+    }
 
 
 def session_json(session: Session, current: str | None) -> dict[str, Any]:
@@ -61,6 +67,11 @@ def session_json(session: Session, current: str | None) -> dict[str, Any]:
 
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+def language(request: Request) -> str:
+    """The language of the request (for the mails it causes): ``ko`` or ``en``."""
+    return negotiate(request.headers.get("accept-language"))
 
 
 def token_response(gate: "AuthGate", pair: TokenPair, in_cookies: bool) -> Response:
@@ -122,7 +133,7 @@ def _credential_routes(router: APIRouter, gate: "AuthGate") -> None:
     )
     async def register(request: Request, body: Credentials) -> Response:
         user = await gate.service.register(
-            body.email, body.password, address=client_address(request)
+            body.email, body.password, address=client_address(request), language=language(request)
         )
         return json_response(user_json(user), 201)
 
