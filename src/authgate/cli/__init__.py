@@ -16,6 +16,7 @@ import typer
 
 from authgate.cli.db import db_app
 from authgate.cli.keys import keys_app
+from authgate.cli.mail import mail_app
 from authgate.cli.server import serve
 from authgate.cli.tokens import token_app
 from authgate.cli.users import user_app
@@ -31,6 +32,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
+app.add_typer(mail_app, name="mail")
 
 #: glibc's mallopt() parameter for the number of arenas.
 _M_ARENA_MAX = -8
