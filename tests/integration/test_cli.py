@@ -53,7 +53,7 @@ def test_db_upgrade_is_idempotent(tmp_path: Path) -> None:
     for _ in range(2):
         result = cli(tmp_path, "db", "upgrade")
         assert result.returncode == 0, result.stderr
-        assert "revision 0001" in result.stdout
+        assert "revision 0002" in result.stdout
 
 
 @pytest.mark.postgres

@@ -18,12 +18,13 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
-from authgate.mail.message import MailAddressError, compose
-from authgate.mail.transport import MailDeliveryError, OutboxTransport, Transport
+from jinja2 import TemplateError
 
 from authgate.core.models import EmailToken, MailOrder, QueuedJob, ResetRequest
 from authgate.core.ports import Clock, MailQueue
+from authgate.mail.message import MailAddressError, compose
 from authgate.mail.templates import MailTemplates
+from authgate.mail.transport import MailDeliveryError, OutboxTransport, Transport
 
 log = logging.getLogger("authgate.mail")
 
@@ -119,6 +120,9 @@ class MailSender:
             return
         except MailDeliveryError as exc:
             await self._failed(job, mail, exc)
+            return
+        except TemplateError as exc:  # a deployer's template: retried once it is fixed
+            await self._failed(job, mail, MailDeliveryError(f"template: {exc}", permanent=False))
             return
         await self.queue.finish(job)
         if isinstance(self.transport, OutboxTransport):
