@@ -2,11 +2,17 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { createClient } from './api.js';
 import { DICTIONARIES, browserLanguage } from './i18n.js';
 import { navigate, useRoute } from './router.js';
+import { pageFor, parseRoute, tokenOf } from './routes.js';
+import ForgotPassword from './pages/ForgotPassword.jsx';
 import Header from './pages/Header.jsx';
 import Plans from './pages/Plans.jsx';
 import Register from './pages/Register.jsx';
+import ResetPassword from './pages/ResetPassword.jsx';
 import Sessions from './pages/Sessions.jsx';
+import Settings from './pages/Settings.jsx';
 import SignIn from './pages/SignIn.jsx';
+import VerifyBanner from './pages/VerifyBanner.jsx';
+import VerifyEmail from './pages/VerifyEmail.jsx';
 
 export default function App() {
   const language = useMemo(browserLanguage, []);
@@ -19,6 +25,16 @@ export default function App() {
     setUser(null);
     setNotice(message);
   }, []);
+
+  // The user's own doing (sign out, a new password, a deleted account): to sign in,
+  // replacing the current history entry (which may hold a mailed link's token).
+  const toSignIn = useCallback(
+    (message = null) => {
+      navigate('/signin', { replace: true });
+      signedOut(message);
+    },
+    [signedOut],
+  );
 
   // The client outlives renders; it reaches the latest callback through a ref.
   const onSessionLost = useRef(null);
@@ -44,15 +60,26 @@ export default function App() {
     };
   }, [api]);
 
+  // After a verification: the banner goes, a changed address shows (a 401 is the client's).
+  const reloadUser = useCallback(async () => {
+    try {
+      const me = (await api.get('/auth/me')).data;
+      setUser((known) => (known ? me : known));
+    } catch {
+      // signed out meanwhile, or offline: what is shown stays
+    }
+  }, [api]);
+
   const signedIn = useCallback((me) => {
     setNotice(null);
     setUser(me);
   }, []);
 
-  const page = user ? (route === '/sessions' ? 'sessions' : 'plans') : route === '/register' ? 'register' : 'signin';
+  const { path } = parseRoute(route);
+  const page = user === undefined ? null : pageFor(path, Boolean(user));
   useEffect(() => {
-    if (user !== undefined) navigate(`/${page}`, { replace: true });
-  }, [user, page]);
+    if (page && page !== path) navigate(`/${page}`, { replace: true });
+  }, [page, path]);
 
   if (user === undefined) {
     return (
@@ -61,22 +88,36 @@ export default function App() {
       </main>
     );
   }
+
+  const token = tokenOf(route);
+  const linkPage =
+    page === 'reset-password' ? (
+      <ResetPassword api={api} t={t} token={token} onDone={() => toSignIn(t.passwordReset)} />
+    ) : page === 'verify-email' ? (
+      <VerifyEmail api={api} t={t} token={token} signedIn={Boolean(user)} onVerified={reloadUser} />
+    ) : null;
+
   if (!user) {
-    return page === 'register' ? (
-      <Register api={api} t={t} onSignedIn={signedIn} />
-    ) : (
-      <SignIn api={api} t={t} notice={notice} onSignedIn={signedIn} />
-    );
+    if (linkPage) return <main className="card">{linkPage}</main>;
+    if (page === 'register') {
+      return <Register api={api} t={t} onSignedIn={signedIn} onUnverified={(email) => toSignIn(t.registeredVerify(email))} />;
+    }
+    if (page === 'forgot-password') return <ForgotPassword api={api} t={t} />;
+    return <SignIn api={api} t={t} notice={notice} onSignedIn={signedIn} />;
   }
   return (
     <>
-      <Header api={api} t={t} user={user} page={page} onSignedOut={() => signedOut()} />
+      <Header api={api} t={t} user={user} page={page} onSignedOut={() => toSignIn()} />
+      {user.email_verified === false && <VerifyBanner api={api} t={t} email={user.email} />}
       <main className="card wide">
-        {page === 'sessions' ? (
-          <Sessions api={api} t={t} language={language} onSignedOut={() => signedOut()} />
-        ) : (
-          <Plans api={api} t={t} />
-        )}
+        {linkPage ??
+          (page === 'sessions' ? (
+            <Sessions api={api} t={t} language={language} onSignedOut={() => toSignIn()} />
+          ) : page === 'settings' ? (
+            <Settings api={api} t={t} user={user} onDeleted={() => toSignIn(t.accountDeleted)} />
+          ) : (
+            <Plans api={api} t={t} />
+          ))}
       </main>
     </>
   );

@@ -57,6 +57,15 @@ export function errorCode(error) {
 }
 
 /**
+ * Whether a failed request means the session is gone (a 401 that is not a wrong
+ * password): the client has then already sent the user to sign in, so a form shows
+ * no error of its own.
+ */
+export function sessionLost(error) {
+  return error?.response?.status === 401 && errorCode(error) !== 'invalid_credentials';
+}
+
+/**
  * Create the client.
  *
  * @param {object} options

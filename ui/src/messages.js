@@ -6,19 +6,71 @@ import { errorCode } from './api.js';
 // The server has the final say (email-validator); this only catches the obvious.
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
+/** Check an email address; the message if it is obviously not one, or null. */
+export function checkEmail(email, t) {
+  return EMAIL.test(email.trim()) ? null : t.errors.badEmail;
+}
+
+/** Check a new password's length (code points, as the server counts them), or null. */
+export function checkNewPassword(password, t) {
+  const length = [...password].length;
+  return length < 8 || length > 1024 ? t.errors.badPassword : null;
+}
+
 /** Check a new account's fields; the message of the first problem, or null. */
 export function checkNewAccount(email, password, t) {
-  if (!EMAIL.test(email.trim())) return t.errors.badEmail;
-  const length = [...password].length; // code points, as the server counts them
-  if (length < 8 || length > 1024) return t.errors.badPassword;
-  return null;
+  return checkEmail(email, t) ?? checkNewPassword(password, t);
 }
 
 /** Check sign-in fields; the message of the first problem, or null. */
 export function checkSignIn(email, password, t) {
-  if (!EMAIL.test(email.trim())) return t.errors.badEmail;
-  if (!password) return t.errors.noPassword;
-  return null;
+  return checkEmail(email, t) ?? (password ? null : t.errors.noPassword);
+}
+
+/** Check the change-email form (new address, current password), or null. */
+export function checkEmailChange(newEmail, currentEmail, password, t) {
+  const problem = checkEmail(newEmail, t);
+  if (problem) return problem;
+  if (newEmail.trim().toLowerCase() === String(currentEmail).toLowerCase()) return t.errors.sameEmail;
+  return password ? null : t.errors.noPassword;
+}
+
+/** The server's own message of a failed request (already in the page's language), or null. */
+export function serverDetail(error) {
+  const detail = error?.response?.data?.detail;
+  return typeof detail === 'string' && detail ? detail : null;
+}
+
+// What a code means on a given form, where it differs from the general message.
+//   credentials: sign in, create account     plan: the plans list
+//   mail: forgot password, resend verification (429: the server's words)
+//   password: set a new password from a link   link: a verification link
+//   account: settings (the current password, a new address)
+const BY_SUBJECT = {
+  credentials: { validation_error: (t) => t.errors.badCredentials },
+  plan: { validation_error: (t) => t.errors.badTitle },
+  mail: {
+    validation_error: (t) => t.errors.badEmail,
+    too_many_attempts: (t, error) => serverDetail(error) ?? retryLater(t, error),
+  },
+  password: {
+    validation_error: (t) => t.errors.badPassword,
+    link_invalid: (t) => t.errors.link_invalid,
+  },
+  link: {
+    link_invalid: (t) => t.errors.link_invalid,
+    email_taken: (t) => t.errors.emailTakenOnVerify,
+  },
+  account: {
+    invalid_credentials: (t) => t.errors.wrongPassword,
+    email_taken: (t) => t.errors.emailInUse,
+    validation_error: (t) => t.errors.badEmail,
+    too_many_attempts: (t, error) => serverDetail(error) ?? retryLater(t, error),
+  },
+};
+
+function retryLater(t, error) {
+  return t.errors.too_many_attempts(Number(error.response.headers?.['retry-after']) || 60);
 }
 
 /**
@@ -26,24 +78,28 @@ export function checkSignIn(email, password, t) {
  *
  * @param {unknown} error an axios error
  * @param {object} t the page's dictionary
- * @param {'credentials'|'plan'} [subject] what a 422 was about
+ * @param {'credentials'|'plan'|'mail'|'password'|'link'|'account'} [subject] the form
+ *   it came from (see BY_SUBJECT)
  */
 export function describeError(error, t, subject = 'credentials') {
   if (!error?.response) return t.errors.network;
   const code = errorCode(error);
+  const special = BY_SUBJECT[subject]?.[code];
+  if (special) return special(t, error);
   switch (code) {
     case 'invalid_credentials':
     case 'email_taken':
     case 'account_disabled':
     case 'not_found':
+    case 'link_invalid':
       return t.errors[code];
     case 'too_many_attempts':
-      return t.errors.too_many_attempts(Number(error.response.headers?.['retry-after']) || 60);
+      return retryLater(t, error);
     case 'validation_error':
-      return subject === 'plan' ? t.errors.badTitle : t.errors.badCredentials;
-    default: {
-      const detail = error.response.data?.detail;
-      return t.errors.unknown(typeof detail === 'string' ? detail : `HTTP ${error.response.status}`);
-    }
+      return t.errors.badCredentials;
+    case 'email_unverified': // sign-in refused until the address is verified: the server says why
+      return serverDetail(error) ?? t.errors.email_unverified;
+    default:
+      return t.errors.unknown(serverDetail(error) ?? `HTTP ${error.response.status}`);
   }
 }

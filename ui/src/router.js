@@ -2,6 +2,7 @@
 // UI route can collide with an API path such as /plans.
 
 import { useEffect, useState } from 'react';
+import { withoutToken } from './routes.js';
 
 function current() {
   return window.location.hash.replace(/^#/, '') || '/';
@@ -27,4 +28,12 @@ export function navigate(path, { replace = false } = {}) {
   } else {
     window.location.hash = path;
   }
+}
+
+/**
+ * Take a mailed link's token out of the address bar once it has been used: the
+ * history entry is replaced, so neither the bar nor Back shows it again.
+ */
+export function forgetToken() {
+  navigate(withoutToken(current()), { replace: true });
 }

@@ -28,6 +28,9 @@ export default function Header({ api, t, user, page, onSignedOut }) {
         <a href="#/sessions" aria-current={page === 'sessions' ? 'page' : undefined}>
           {t.sessions}
         </a>
+        <a href="#/settings" aria-current={page === 'settings' ? 'page' : undefined}>
+          {t.settings}
+        </a>
       </nav>
       <span className="who">{t.signedInAs(user.email)}</span>
       <button type="button" disabled={busy} onClick={() => signOut('/auth/logout')}>

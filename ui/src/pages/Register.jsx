@@ -1,9 +1,10 @@
 import { useState } from 'react';
+import { errorCode } from '../api.js';
 import { checkNewAccount, describeError } from '../messages.js';
 import Credentials from './Credentials.jsx';
 import { signIn } from './SignIn.jsx';
 
-export default function Register({ api, t, onSignedIn }) {
+export default function Register({ api, t, onSignedIn, onUnverified }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
 
@@ -16,6 +17,12 @@ export default function Register({ api, t, onSignedIn }) {
       await api.post('/auth/register', { email, password }, { isSignIn: true });
       onSignedIn(await signIn(api, email, password));
     } catch (failure) {
+      // Created, but this server signs in verified addresses only: to sign in, with word
+      // of the link that went out.
+      if (errorCode(failure) === 'email_unverified') {
+        onUnverified(email);
+        return;
+      }
       setError(describeError(failure, t));
       setBusy(false);
     }

@@ -34,6 +34,9 @@ export default function SignIn({ api, t, notice, onSignedIn }) {
         </p>
       )}
       <Credentials t={t} submitLabel={t.signIn} busy={busy} error={error} onSubmit={submit} />
+      <p className="forgot">
+        <a href="#/forgot-password">{t.forgotPassword}</a>
+      </p>
       <p className="switch">
         {t.needAccount} <a href="#/register">{t.toRegister}</a>
       </p>
