@@ -70,6 +70,7 @@ class MailSender:
         self.public_url = public_url
         self.clock = clock
         self._wake = asyncio.Event()
+        self._failing = False
 
     def wake(self) -> None:
         """Something was queued: look now instead of at the next poll."""
@@ -81,10 +82,15 @@ class MailSender:
             try:
                 while await self.run_once():
                     pass
+                if self._failing:
+                    log.warning("mail sender working again")
+                    self._failing = False
             except asyncio.CancelledError:
                 raise
             except Exception:  # a database outage: the jobs wait in the queue
-                log.exception("mail sender failed; will retry")
+                if not self._failing:  # once per outage, not at every poll
+                    log.exception("mail sender failed; will retry")
+                    self._failing = True
             try:
                 await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
             except TimeoutError:
@@ -92,9 +98,10 @@ class MailSender:
             self._wake.clear()
 
     async def run_once(self) -> int:
-        """Handle the jobs due now; return how many were claimed."""
+        """Handle one job due now (each has its own lease, so a slow mail server
+        cannot make a batch outlast it); return how many were claimed."""
         now = self._now()
-        jobs = await self.queue.claim(now, now + timedelta(seconds=LEASE_SECONDS), 20)
+        jobs = await self.queue.claim(now, now + timedelta(seconds=LEASE_SECONDS), 1)
         for job in jobs:
             if job.reset is not None:
                 await self._resolve(job, job.reset)
