@@ -95,10 +95,13 @@ class PlanPatch(_In):
     _title = field_validator("title")(_clean_title)
 
 
-class UserOut(BaseModel):
+class RegisteredOut(BaseModel):
     id: str
     email: str
     created_at: datetime
+
+
+class UserOut(RegisteredOut):
     email_verified: bool
 
 

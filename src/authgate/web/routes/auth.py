@@ -16,6 +16,7 @@ from authgate.web.schemas import (
     FormCredentials,
     PasswordChange,
     RefreshIn,
+    RegisteredOut,
     SessionOut,
     TokenOut,
     UserOut,
@@ -127,7 +128,7 @@ def _credential_routes(router: APIRouter, gate: "AuthGate") -> None:
     @router.post(
         "/auth/register",
         status_code=201,
-        response_model=UserOut,
+        response_model=RegisteredOut,
         responses=_errors(409, 422, 429),
         tags=["auth"],
     )
@@ -135,7 +136,8 @@ def _credential_routes(router: APIRouter, gate: "AuthGate") -> None:
         user = await gate.service.register(
             body.email, body.password, address=client_address(request), language=language(request)
         )
-        return json_response(user_json(user), 201)
+        created = {"id": user.id, "email": user.email, "created_at": user.created_at}
+        return json_response(created, 201)
 
     @router.post(
         "/auth/login",
