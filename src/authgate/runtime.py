@@ -29,6 +29,7 @@ from authgate.storage.ratelimit import LimitsRateLimiter, validate_limits
 from authgate.storage.redis import RedisRevocations, channel_name, redis_rate_limiter
 from authgate.storage.sealed import Sealer
 from authgate.storage.sql import Database, SqlPlans, SqlRevocationStore, SqlSessions, SqlUsers
+from authgate.storage.sql.mfa import SqlMfa
 from authgate.storage.sql.recovery import SqlRecovery
 
 log = logging.getLogger("authgate")
@@ -104,7 +105,8 @@ class Runtime:
             self.password_params, timer=perf_counter, concurrency=self.settings.hash_concurrency
         )
         await self.revocations.start(int(self.clock()))
-        recovery = SqlRecovery(self.db, Sealer(load_or_create_secret(self.settings)))
+        sealer = Sealer(load_or_create_secret(self.settings))
+        recovery = SqlRecovery(self.db, sealer)
         self._service = AuthService(
             settings=self.settings,
             users=self.users,
@@ -114,6 +116,7 @@ class Runtime:
             tokens=tokens,
             limiter=self.limiter,
             recovery=recovery,
+            mfa=SqlMfa(self.db, sealer),
             clock=self.clock,
         )
         self.mail_sender = MailSender(

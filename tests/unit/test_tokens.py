@@ -32,7 +32,9 @@ def test_claims_and_header(tokens: AccessTokens) -> None:
     claims = jwt.decode(
         token, SECRET, algorithms=["HS256"], options={"verify_exp": False, "verify_iat": False}
     )
-    assert set(claims) == {"sub", "email", "email_verified", "iat", "exp", "jti", "sid"}
+    assert set(claims) == {
+        "sub", "email", "email_verified", "auth_time", "amr", "iat", "exp", "jti", "sid"
+    }
     assert claims["exp"] - claims["iat"] == 900
     assert claims["sub"] == "u1"
 

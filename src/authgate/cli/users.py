@@ -88,6 +88,21 @@ def user_disable(email: str) -> None:
     typer.echo(f"disabled {user.email}; every session and token of theirs is revoked")
 
 
+@user_app.command("reset-mfa")
+def user_reset_mfa(email: str) -> None:
+    """Remove a user's second factors (a lost phone): their authenticator app and
+    recovery codes; they sign in with the password alone and may set them up again."""
+
+    @with_runtime
+    async def reset(service: Any) -> Any:
+        return await service.reset_mfa(email)
+
+    removed = run(reset())
+    typer.echo(
+        f"removed the second factors of {email}" if removed else f"{email} had no second factor"
+    )
+
+
 @user_app.command("import")
 def user_import(
     file: Path,

@@ -8,6 +8,11 @@
     ├── InvalidCredentials          invalid_credentials
     ├── AccountDisabled             account_disabled
     ├── EmailUnverified             email_unverified
+    ├── MfaRequired                 mfa_required        (mfa_token, methods, expires_in)
+    ├── MfaInvalid                  mfa_invalid
+    ├── MfaExists                   mfa_exists
+    ├── MfaMissing                  mfa_missing
+    ├── ReauthRequired              reauth_required
     ├── LinkInvalid                 link_invalid
     ├── TooManyAttempts             too_many_attempts   (retry_after)
     ├── NotFound                    not_found
@@ -63,6 +68,32 @@ class AccountDisabled(AuthError):
 
 class EmailUnverified(AuthError):
     code = "email_unverified"
+
+
+class MfaRequired(AuthError):
+    """The password checked out; the sign-in waits for its second factor."""
+
+    code = "mfa_required"
+
+    def __init__(self, mfa_token: str, methods: list[str], expires_in: int) -> None:
+        super().__init__("second factor required")
+        self.extra = {"mfa_token": mfa_token, "methods": methods, "expires_in": expires_in}
+
+
+class MfaInvalid(AuthError):
+    code = "mfa_invalid"
+
+
+class MfaExists(AuthError):
+    code = "mfa_exists"
+
+
+class MfaMissing(AuthError):
+    code = "mfa_missing"
+
+
+class ReauthRequired(AuthError):
+    code = "reauth_required"
 
 
 class LinkInvalid(AuthError):

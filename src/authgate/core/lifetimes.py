@@ -43,6 +43,8 @@ class Lifetimes:
             now=now,
             token_id=token_id,
             email_verified=user.email_verified,
+            auth_time=session.auth_time or int(now),
+            amr=session.amr,
         )
         refresh_left = min(self.idle, self.end(session) - now)
         return TokenPair(

@@ -38,6 +38,10 @@ class Principal:
     issued_at: int
     expires_at: int
     email_verified: bool = False
+    #: When the user last proved who they are (a sign-in; a refresh keeps it).
+    auth_time: int = 0
+    #: How (RFC 8176): ``pwd``, ``otp``, ``mfa``.
+    amr: tuple[str, ...] = ("pwd",)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,6 +55,10 @@ class Session:
     expires_at: datetime
     user_agent: str
     revoked_at: datetime | None = None
+    #: The sign-in that opened the session: when (epoch seconds) and how (RFC 8176
+    #: values); its access tokens carry both, a refresh keeps them.
+    auth_time: int = 0
+    amr: tuple[str, ...] = ("pwd",)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -185,3 +193,29 @@ class QueuedJob:
     claim: str
     mail: MailOrder | None = None
     reset: ResetRequest | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TotpFactor:
+    """A user's authenticator app: ``secret`` (base32) is pending until confirmed;
+    ``last_step`` is the newest RFC 6238 time step accepted (a code is used once)."""
+
+    user_id: str
+    secret: str
+    created_at: datetime
+    confirmed_at: datetime | None = None
+    last_step: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MfaChallenge:
+    """A sign-in waiting for its second factor: the password checked out; ``mfa_token``
+    (its hash here) finishes it. ``credential`` is the password hash that was checked."""
+
+    token_hash: str
+    user_id: str
+    credential: str
+    created_at: datetime
+    expires_at: datetime
+    failures: int = 0
+    used_at: datetime | None = None

@@ -19,6 +19,7 @@ from authgate.core.accounts import Accounts
 from authgate.core.context import ServiceContext, to_datetime
 from authgate.core.errors import ServiceUnavailable
 from authgate.core.lifetimes import Lifetimes
+from authgate.core.mfa import Mfa
 from authgate.core.models import (
     EmailToken,
     MailOrder,
@@ -31,6 +32,7 @@ from authgate.core.models import (
 from authgate.core.passwords import Passwords
 from authgate.core.ports import (
     Clock,
+    MfaStore,
     RateLimiter,
     RecoveryStore,
     RevocationList,
@@ -69,6 +71,7 @@ class AuthService:
         tokens: AccessTokens,
         limiter: RateLimiter | None = None,
         recovery: RecoveryStore | None = None,
+        mfa: MfaStore | None = None,
         clock: Clock,
     ) -> None:
         """Without a ``recovery`` store there are no mails: registration sends no
@@ -93,7 +96,8 @@ class AuthService:
         revoker = Revoker(context)
         lifetimes = Lifetimes(settings, tokens)
         self.accounts = Accounts(context, revoker)
-        self.logins = Sessions(context, lifetimes, revoker)
+        self.mfa = Mfa(context, self.accounts, mfa) if mfa is not None else None
+        self.logins = Sessions(context, lifetimes, revoker, self.mfa)
         self.refreshes = Refreshes(context, lifetimes, revoker)
         self.recovery = (
             Recovery(context, self.accounts, revoker, recovery, self._mail_queued)
@@ -109,6 +113,11 @@ class AuthService:
     def _mail_queued(self) -> None:
         for listener in self._queued_listeners:
             listener()
+
+    def _mfa(self) -> Mfa:
+        if self.mfa is None:
+            raise ServiceUnavailable("second factors are not configured for this service")
+        return self.mfa
 
     def _recovery(self) -> Recovery:
         if self.recovery is None:
@@ -174,6 +183,36 @@ class AuthService:
         """See :meth:`Recovery.resolve_reset` (the mail sender calls it)."""
         return await self._recovery().resolve_reset(request)
 
+    # -- second factors (authgate.core.mfa) -------------------------------------------
+
+    async def login_mfa(self, mfa_token: str, code: str, *, user_agent: str = "") -> TokenPair:
+        """See :meth:`Sessions.login_mfa`."""
+        return await self.logins.login_mfa(mfa_token, code, user_agent=user_agent)
+
+    async def mfa_enabled(self, user_id: str) -> bool:
+        """True if the user has a confirmed authenticator app."""
+        return self.mfa is not None and await self.mfa.enabled(user_id)
+
+    async def enroll_totp(self, principal: Principal) -> tuple[str, str]:
+        """See :meth:`Mfa.enroll`."""
+        return await self._mfa().enroll(principal)
+
+    async def confirm_totp(self, principal: Principal, code: str) -> list[str]:
+        """See :meth:`Mfa.confirm`."""
+        return await self._mfa().confirm(principal, code)
+
+    async def disable_totp(self, principal: Principal) -> None:
+        """See :meth:`Mfa.disable`."""
+        await self._mfa().disable(principal)
+
+    async def regenerate_recovery_codes(self, principal: Principal) -> list[str]:
+        """See :meth:`Mfa.regenerate`."""
+        return await self._mfa().regenerate(principal)
+
+    async def reset_mfa(self, email: str) -> bool:
+        """See :meth:`Mfa.reset`."""
+        return await self._mfa().reset(email)
+
     # -- sessions (authgate.core.sessions, authgate.core.refreshes) ---------------
 
     async def login(
@@ -219,6 +258,8 @@ class AuthService:
         await self.revocations.purge(int(now))
         if self.recovery is not None:
             await self.recovery.store.purge(to_datetime(now))
+        if self.mfa is not None:
+            await self.mfa.store.purge(to_datetime(now))
 
     async def run_housekeeping(self, interval: float = 300.0) -> None:
         """Purge now and then, forever (run it as a background task)."""

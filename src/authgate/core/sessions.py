@@ -3,6 +3,7 @@ sessions (API.md §3). Refreshing is :mod:`authgate.core.refreshes`."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import uuid
 from collections.abc import Sequence
@@ -14,10 +15,12 @@ from authgate.core.errors import (
     AccountDisabled,
     EmailUnverified,
     InvalidCredentials,
+    MfaInvalid,
     NotFound,
     TokenRevoked,
 )
 from authgate.core.lifetimes import Lifetimes
+from authgate.core.mfa import Mfa
 from authgate.core.models import NewSession, Principal, Revocation, Session, TokenPair, User
 from authgate.core.revoker import Revoker
 
@@ -39,10 +42,17 @@ def _clean_user_agent(user_agent: str) -> str:
 class Sessions:
     """Log in, authenticate, log out, list and end sessions."""
 
-    def __init__(self, context: ServiceContext, lifetimes: Lifetimes, revoker: Revoker) -> None:
+    def __init__(
+        self,
+        context: ServiceContext,
+        lifetimes: Lifetimes,
+        revoker: Revoker,
+        mfa: Mfa | None = None,
+    ) -> None:
         self.context = context
         self.lifetimes = lifetimes
         self.revoker = revoker
+        self.mfa = mfa
 
     async def login(
         self, email: str, password: str, *, user_agent: str = "", address: str | None = None
@@ -57,6 +67,8 @@ class Sessions:
                 disabled while this login was checked).
             EmailUnverified: right password, unverified address, and
                 AUTHGATE_REQUIRE_VERIFIED_EMAIL is on.
+            MfaRequired: right password; the account has a second factor (the error
+                carries the mfa token that :meth:`login_mfa` takes).
         """
         key = login_key(email)
         throttle = self.context.throttle
@@ -77,9 +89,30 @@ class Sessions:
             raise AccountDisabled()
         if self.context.settings.require_verified_email and not user.email_verified:
             raise EmailUnverified()
+        if self.mfa is not None and await self.mfa.enabled(user.id):
+            raise await self.mfa.challenge(user)
         return await self._open_session(user, new_hash, _clean_user_agent(user_agent))
 
-    async def _open_session(self, user: User, new_hash: str | None, user_agent: str) -> TokenPair:
+    async def login_mfa(self, mfa_token: str, code: str, *, user_agent: str = "") -> TokenPair:
+        """Finish a sign-in that waits for its second factor (see :meth:`Mfa.complete`).
+
+        Raises:
+            MfaInvalid, TooManyAttempts; InvalidCredentials or AccountDisabled if the
+            password changed or the account was disabled since the password step.
+        """
+        if self.mfa is None:
+            raise MfaInvalid("no second factors here")
+        user, credential, amr = await self.mfa.complete(mfa_token, code)
+        checked = dataclasses.replace(user, password_hash=credential)
+        return await self._open_session(checked, None, _clean_user_agent(user_agent), amr)
+
+    async def _open_session(
+        self,
+        user: User,
+        new_hash: str | None,
+        user_agent: str,
+        amr: tuple[str, ...] = ("pwd",),
+    ) -> TokenPair:
         """Store a new session, if the credentials that were just checked are still the
         account's: the store checks the password hash and the disabled mark in the
         transaction that inserts the session, so a password change or a disable that
@@ -95,6 +128,8 @@ class Sessions:
             last_used_at=to_datetime(now),
             expires_at=to_datetime(now + min(self.lifetimes.idle, self.lifetimes.absolute)),
             user_agent=user_agent,
+            auth_time=int(now),
+            amr=amr,
         )
         created = await self.context.sessions.create(
             NewSession(

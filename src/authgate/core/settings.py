@@ -137,6 +137,7 @@ class Settings(BaseSettings):
     outbox_dir: Annotated[Path | None, BeforeValidator(_none_if_blank)] = None
     mail_templates: Annotated[Path | None, BeforeValidator(_none_if_blank)] = None
     require_verified_email: bool = False
+    reauth_max_age: Duration = 600
     # Beyond API.md §2: knobs a deployment may need, all with safe defaults.
     leeway: Annotated[int, Field(ge=0, le=MAX_LEEWAY_SECONDS)] = 10
     hash_concurrency: Annotated[int, Field(ge=1, le=64)] = 1

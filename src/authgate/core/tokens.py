@@ -75,6 +75,12 @@ def _check_claims(claims: dict[str, Any], rules: TokenRules) -> Principal:
         raise TokenInvalid("sid is not a string")
     if not isinstance(claims.get("email_verified", False), bool):
         raise TokenInvalid("email_verified is not a boolean")
+    auth_time = claims.get("auth_time")
+    if auth_time is not None and not _is_numeric_date(auth_time):
+        raise TokenInvalid("auth_time is not a NumericDate")
+    amr = claims.get("amr", ["pwd"])
+    if not isinstance(amr, list) or not all(isinstance(m, str) for m in amr) or len(amr) > 8:
+        raise TokenInvalid("amr is not a list of strings")
     if rules.issuer is not None and claims.get("iss") != rules.issuer:
         raise TokenInvalid("wrong issuer")
     if rules.audience is not None:
@@ -102,6 +108,8 @@ def principal_of(claims: dict[str, Any]) -> Principal:
         issued_at=int(claims["iat"]),
         expires_at=int(claims["exp"]),
         email_verified=claims.get("email_verified") is True,
+        auth_time=int(claims.get("auth_time", claims["iat"])),
+        amr=tuple(claims.get("amr", ("pwd",))),
     )
 
 
@@ -223,6 +231,8 @@ class AccessTokens(TokenVerifier):
         now: float,
         token_id: str | None = None,
         email_verified: bool = False,
+        auth_time: int | None = None,
+        amr: tuple[str, ...] = ("pwd",),
     ) -> tuple[str, Principal]:
         """Sign a new access token for a user (and the session it belongs to); its
         ``jti`` is ``token_id`` if given, else random."""
@@ -232,6 +242,8 @@ class AccessTokens(TokenVerifier):
             "sub": user_id,
             "email": email,
             "email_verified": email_verified,
+            "auth_time": issued_at if auth_time is None else auth_time,
+            "amr": list(amr),
             "iat": issued_at,
             "exp": issued_at + self.ttl,
             "jti": token_id or uuid.uuid4().hex,

@@ -1,4 +1,5 @@
-"""Queued mails at rest: sealed with AES-GCM under a key derived from the server secret.
+"""Values at rest (queued mails, authenticator-app secrets): sealed with AES-GCM under a
+key derived from the server secret.
 
 A queued mail carries a live link token until it is sent; a copy of the database
 (a backup, a replica) must not yield one. The key is HKDF-derived from the secret
@@ -17,7 +18,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 _NONCE_BYTES = 12
-_INFO = b"authgate mail queue v1"
+_INFO = b"authgate data at rest v1"
 
 
 class SealError(ValueError):

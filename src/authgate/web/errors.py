@@ -30,6 +30,11 @@ STATUS: dict[type[errors.AuthError], int] = {
     errors.AccountDisabled: 403,
     errors.EmailUnverified: 403,
     errors.LinkInvalid: 400,
+    errors.MfaRequired: 403,
+    errors.MfaInvalid: 401,
+    errors.MfaExists: 409,
+    errors.MfaMissing: 409,
+    errors.ReauthRequired: 403,
     errors.TooManyAttempts: 429,
     errors.NotFound: 404,
     errors.CsrfFailed: 403,
@@ -73,12 +78,14 @@ def error_response(
     request: Request | None,
     detail: Any = None,
     headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Response:
-    """An error answer with the contract's body, in the request's language."""
+    """An error answer with the contract's body, in the request's language (``extra``:
+    members beside ``detail`` and ``code``, as ``mfa_required`` has)."""
     if detail is None:
         language = negotiate(request.headers.get("accept-language") if request else None)
         detail = message(code, language)
-    body = orjson.dumps({"detail": detail, "code": code})
+    body = orjson.dumps({"detail": detail, "code": code, **(extra or {})})
     return Response(body, status, headers=headers, media_type="application/json")
 
 
@@ -94,11 +101,14 @@ def auth_error_response(request: Request | None, exc: errors.AuthError) -> Respo
         )
     if isinstance(exc, errors.TooManyAttempts):
         headers["Retry-After"] = str(exc.retry_after)
+    extra = exc.extra if isinstance(exc, errors.MfaRequired) else None
+    if extra is not None:
+        headers["Cache-Control"] = "no-store"  # it carries the mfa token
     # The precise reason goes to the log, at debug level: a flood of forged tokens
     # or an outage must not become a flood of log lines (the service and the
     # revocation list log what matters, once).
     log.debug("%s %s: %s", status, exc.code, exc.reason or "-")
-    return error_response(status, exc.code, request, headers=headers)
+    return error_response(status, exc.code, request, headers=headers, extra=extra)
 
 
 async def _auth_error(request: Request, exc: Exception) -> Response:

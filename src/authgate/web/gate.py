@@ -32,6 +32,7 @@ from authgate.web.cookies import CookieTransport
 from authgate.web.deps import CurrentUser
 from authgate.web.errors import ensure_auth_errors_handled
 from authgate.web.routes.auth import auth_router
+from authgate.web.routes.mfa import mfa_routes
 from authgate.web.routes.recovery import recovery_routes
 
 
@@ -67,6 +68,7 @@ class AuthGate:
         self.current_user = CurrentUser(self)
         self.router = auth_router(self)
         recovery_routes(self.router, self)
+        mfa_routes(self.router, self)
 
     @property
     def service(self) -> AuthService:

@@ -66,6 +66,30 @@ class PasswordConfirmation(_In):
     password: Password
 
 
+class MfaLogin(_In):
+    mfa_token: TokenField
+    code: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+
+
+class MfaCode(_In):
+    code: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+
+
+class TotpSetupOut(BaseModel):
+    secret: str
+    otpauth_uri: str
+    qr_svg: str
+
+
+class RecoveryCodesOut(BaseModel):
+    recovery_codes: list[str]
+
+
+class MfaState(BaseModel):
+    totp: bool
+    passkeys: int
+
+
 class Accepted(BaseModel):
     """202: the request is taken; what follows goes by mail."""
 
@@ -103,6 +127,7 @@ class RegisteredOut(BaseModel):
 
 class UserOut(RegisteredOut):
     email_verified: bool
+    mfa: MfaState
 
 
 class TokenOut(BaseModel):

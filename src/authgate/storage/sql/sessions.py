@@ -39,6 +39,8 @@ _INSERT_SESSION = Prepared(
         last_used_at=bindparam("last_used_at"),
         expires_at=bindparam("expires_at"),
         user_agent=bindparam("user_agent"),
+        auth_time=bindparam("auth_time"),
+        amr=bindparam("amr"),
     )
 )
 _INSERT_REFRESH = Prepared(
@@ -110,9 +112,17 @@ _SESSION_COLUMNS = len(sessions.c)
 
 
 def _session(row: Sequence[Any]) -> Session:
-    session_id, user_id, created_at, last_used_at, expires_at, user_agent, revoked_at = row[
-        :_SESSION_COLUMNS
-    ]
+    (
+        session_id,
+        user_id,
+        created_at,
+        last_used_at,
+        expires_at,
+        user_agent,
+        revoked_at,
+        auth_time,
+        amr,
+    ) = row[:_SESSION_COLUMNS]
     return Session(
         id=session_id,
         user_id=user_id,
@@ -121,6 +131,8 @@ def _session(row: Sequence[Any]) -> Session:
         expires_at=expires_at,
         user_agent=user_agent,
         revoked_at=revoked_at,
+        auth_time=int(auth_time or 0),
+        amr=tuple(amr.split(" ")) if amr else ("pwd",),
     )
 
 
@@ -152,6 +164,8 @@ class SqlSessions:
                         "last_used_at": session.last_used_at,
                         "expires_at": session.expires_at,
                         "user_agent": session.user_agent,
+                        "auth_time": session.auth_time,
+                        "amr": " ".join(session.amr),
                     },
                 ),
                 (

@@ -77,6 +77,8 @@ sessions = Table(
     Column("expires_at", UTCDateTime, nullable=False, index=True),
     Column("user_agent", String(512), nullable=False, default=""),
     Column("revoked_at", UTCDateTime, nullable=True),
+    Column("auth_time", BigInteger, nullable=False, default=0),
+    Column("amr", String(32), nullable=False, default="pwd"),
     Index("ix_sessions_user_id", "user_id"),
 )
 
@@ -144,4 +146,35 @@ mail_queue = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("claim", String(32), nullable=True),
     Column("leased_until", UTCDateTime, nullable=True),
+)
+
+totp_factors = Table(
+    "totp_factors",
+    metadata,
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("secret_box", LargeBinary, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("confirmed_at", UTCDateTime, nullable=True),
+    Column("last_step", BigInteger, nullable=False, default=0),
+)
+
+recovery_codes = Table(
+    "recovery_codes",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("used_at", UTCDateTime, nullable=True),
+    Index("ix_recovery_codes_user_id", "user_id"),
+)
+
+mfa_challenges = Table(
+    "mfa_challenges",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("credential", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False, index=True),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("used_at", UTCDateTime, nullable=True),
 )
