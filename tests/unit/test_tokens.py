@@ -33,7 +33,15 @@ def test_claims_and_header(tokens: AccessTokens) -> None:
         token, SECRET, algorithms=["HS256"], options={"verify_exp": False, "verify_iat": False}
     )
     assert set(claims) == {
-        "sub", "email", "email_verified", "auth_time", "amr", "iat", "exp", "jti", "sid"
+        "sub",
+        "email",
+        "email_verified",
+        "auth_time",
+        "amr",
+        "iat",
+        "exp",
+        "jti",
+        "sid",
     }
     assert claims["exp"] - claims["iat"] == 900
     assert claims["sub"] == "u1"
