@@ -30,6 +30,7 @@ from authgate.storage.redis import RedisRevocations, channel_name, redis_rate_li
 from authgate.storage.sealed import Sealer
 from authgate.storage.sql import Database, SqlPlans, SqlRevocationStore, SqlSessions, SqlUsers
 from authgate.storage.sql.mfa import SqlMfa
+from authgate.storage.sql.passkeys import SqlPasskeys
 from authgate.storage.sql.recovery import SqlRecovery
 
 log = logging.getLogger("authgate")
@@ -117,6 +118,7 @@ class Runtime:
             limiter=self.limiter,
             recovery=recovery,
             mfa=SqlMfa(self.db, sealer),
+            passkeys=SqlPasskeys(self.db),
             clock=self.clock,
         )
         self.mail_sender = MailSender(

@@ -13,6 +13,8 @@
     ├── MfaExists                   mfa_exists
     ├── MfaMissing                  mfa_missing
     ├── ReauthRequired              reauth_required
+    ├── PasskeyInvalid              passkey_invalid     (a sign-in: 401)
+    │   └── PasskeyNotRegistered    passkey_invalid     (a registration: 400)
     ├── LinkInvalid                 link_invalid
     ├── TooManyAttempts             too_many_attempts   (retry_after)
     ├── NotFound                    not_found
@@ -94,6 +96,14 @@ class MfaMissing(AuthError):
 
 class ReauthRequired(AuthError):
     code = "reauth_required"
+
+
+class PasskeyInvalid(AuthError):
+    code = "passkey_invalid"
+
+
+class PasskeyNotRegistered(PasskeyInvalid):
+    """A registration that does not verify (400, where a failed sign-in is 401)."""
 
 
 class LinkInvalid(AuthError):

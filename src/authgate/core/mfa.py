@@ -31,7 +31,7 @@ from authgate.core.errors import (
     ReauthRequired,
 )
 from authgate.core.models import MfaChallenge, Principal, TotpFactor, User
-from authgate.core.ports import MfaStore
+from authgate.core.ports import MfaStore, PasskeyStore
 
 log = logging.getLogger("authgate")
 
@@ -79,10 +79,17 @@ def totp_step(secret: str, code: str, now: float) -> int | None:
 class Mfa:
     """Enrol, confirm, remove an authenticator app; recovery codes; the sign-in step."""
 
-    def __init__(self, context: ServiceContext, accounts: Accounts, store: MfaStore) -> None:
+    def __init__(
+        self,
+        context: ServiceContext,
+        accounts: Accounts,
+        store: MfaStore,
+        passkeys: PasskeyStore | None = None,
+    ) -> None:
         self.context = context
         self.accounts = accounts
         self.store = store
+        self.passkeys = passkeys
 
     def require_recent(self, principal: Principal) -> None:
         """Raises ReauthRequired unless the caller signed in within
@@ -90,9 +97,18 @@ class Mfa:
         if self.context.clock() - principal.auth_time > self.context.settings.reauth_max_age:
             raise ReauthRequired()
 
-    async def enabled(self, user_id: str) -> bool:
+    async def totp_enabled(self, user_id: str) -> bool:
         factor = await self.store.totp(user_id)
         return factor is not None and factor.confirmed_at is not None
+
+    async def passkey_count(self, user_id: str) -> int:
+        return len(await self.passkeys.list(user_id)) if self.passkeys is not None else 0
+
+    async def methods(self, user_id: str) -> list[str]:
+        """The second factors a sign-in of this user may finish with (none: one
+        factor is enough)."""
+        methods = ["totp", "recovery_code"] if await self.totp_enabled(user_id) else []
+        return [*methods, "passkey"] if await self.passkey_count(user_id) else methods
 
     async def enroll(self, principal: Principal) -> tuple[str, str]:
         """A new pending secret: ``(secret, otpauth_uri)``; a pending one is replaced.
@@ -157,7 +173,7 @@ class Mfa:
         """
         self.require_recent(principal)
         user = await self.accounts.me(principal)
-        if not await self.enabled(user.id):
+        if not await self.totp_enabled(user.id):
             raise MfaMissing()
         codes = new_recovery_codes()
         await self.store.replace_codes(
@@ -176,12 +192,15 @@ class Mfa:
         if user is None:
             raise NotFound("no such user")
         removed = await self.store.remove(user.id)
+        if self.passkeys is not None and await self.passkeys.list(user.id):
+            await self.passkeys.delete_all(user.id)
+            removed = True
         log.info("second factors of user %s reset by an operator", user.id)
         return removed
 
     # -- the sign-in step -----------------------------------------------------------
 
-    async def challenge(self, user: User) -> MfaRequired:
+    async def challenge(self, user: User, methods: list[str]) -> MfaRequired:
         """Open a sign-in waiting for its second factor; the error that says so."""
         token = secrets.token_urlsafe(32)
         now = to_datetime(self.context.clock())
@@ -194,7 +213,38 @@ class Mfa:
                 expires_at=now + timedelta(seconds=CHALLENGE_SECONDS),
             )
         )
-        return MfaRequired(token, ["totp", "recovery_code"], CHALLENGE_SECONDS)
+        return MfaRequired(token, methods, CHALLENGE_SECONDS)
+
+    async def live_challenge(self, mfa_token: str) -> MfaChallenge:
+        """The sign-in waiting for its second factor that ``mfa_token`` names.
+
+        Raises:
+            MfaInvalid: unknown, used, expired or dead.
+        """
+        if not isinstance(mfa_token, str) or not 0 < len(mfa_token) <= _MAX_CODE_CHARS:
+            raise MfaInvalid("malformed mfa token")
+        challenge = await self.store.challenge(_sha256(mfa_token))
+        if (
+            challenge is None
+            or challenge.used_at is not None
+            or challenge.expires_at <= to_datetime(self.context.clock())
+            or challenge.failures >= MAX_WRONG_CODES
+        ):
+            raise MfaInvalid("no such sign-in waiting")
+        return challenge
+
+    async def close(self, token_hash: str) -> str:
+        """Use up a waiting sign-in finished another way (a passkey); the password
+        hash it checked.
+
+        Raises:
+            MfaInvalid: it was used, or ended, meanwhile.
+        """
+        challenge = await self.store.challenge(token_hash)
+        now = to_datetime(self.context.clock())
+        if challenge is None or not await self.store.close_challenge(token_hash, now):
+            raise MfaInvalid("used meanwhile")
+        return challenge.credential
 
     async def complete(self, mfa_token: str, code: str) -> tuple[User, str, tuple[str, ...]]:
         """Check the second factor of a waiting sign-in: the user, the password hash
@@ -204,18 +254,9 @@ class Mfa:
             MfaInvalid: unknown, used, expired or dead mfa token; a wrong or replayed code.
             TooManyAttempts: the account is locked out.
         """
-        if not isinstance(mfa_token, str) or not 0 < len(mfa_token) <= _MAX_CODE_CHARS:
-            raise MfaInvalid("malformed mfa token")
-        token_hash = _sha256(mfa_token)
-        challenge = await self.store.challenge(token_hash)
+        challenge = await self.live_challenge(mfa_token)
+        token_hash = challenge.token_hash
         now = self.context.clock()
-        if (
-            challenge is None
-            or challenge.used_at is not None
-            or challenge.expires_at <= to_datetime(now)
-            or challenge.failures >= MAX_WRONG_CODES
-        ):
-            raise MfaInvalid("no such sign-in waiting")
         user = await self.context.users.by_id(challenge.user_id)
         if user is None:
             raise MfaInvalid("no such user")

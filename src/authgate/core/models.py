@@ -219,3 +219,36 @@ class MfaChallenge:
     expires_at: datetime
     failures: int = 0
     used_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Passkey:
+    """A WebAuthn credential of a user: ``credential_id`` base64url, the COSE public
+    key, and the authenticator's signature counter as last seen."""
+
+    id: str
+    user_id: str
+    credential_id: str
+    public_key: bytes
+    sign_count: int
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None = None
+
+
+FlowKind = Literal["register", "login", "mfa"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebauthnFlow:
+    """A WebAuthn ceremony in flight: its challenge (single use, short-lived), and
+    whose it is (``register``: a signed-in user's; ``mfa``: the second step of a
+    password sign-in, ``mfa_token_hash``; ``login``: anyone's passkey)."""
+
+    key_hash: str
+    kind: FlowKind
+    challenge: bytes
+    created_at: datetime
+    expires_at: datetime
+    user_id: str | None = None
+    mfa_token_hash: str | None = None

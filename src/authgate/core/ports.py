@@ -15,6 +15,7 @@ from authgate.core.models import (
     MailOrder,
     MfaChallenge,
     NewSession,
+    Passkey,
     Plan,
     QueuedJob,
     RefreshRecord,
@@ -24,6 +25,7 @@ from authgate.core.models import (
     Session,
     TotpFactor,
     User,
+    WebauthnFlow,
 )
 
 
@@ -284,4 +286,38 @@ class MfaStore(Protocol):
 
     async def purge(self, now: datetime) -> None:
         """Forget challenges expired before ``now``."""
+        ...
+
+
+class PasskeyStore(Protocol):
+    """Users' WebAuthn credentials and the ceremonies in flight (API.md §3.2)."""
+
+    async def add(self, passkey: Passkey) -> bool:
+        """Store a new passkey. False: that credential is registered already."""
+        ...
+
+    async def list(self, user_id: str) -> Sequence[Passkey]: ...
+
+    async def by_credential(self, credential_id: str) -> Passkey | None: ...
+
+    async def rename(self, user_id: str, passkey_id: str, name: str) -> Passkey | None: ...
+
+    async def delete(self, user_id: str, passkey_id: str) -> bool: ...
+
+    async def delete_all(self, user_id: str) -> None: ...
+
+    async def used(self, passkey: Passkey, sign_count: int, now: datetime) -> bool:
+        """Record a sign-in: the counter moves from ``passkey.sign_count`` to
+        ``sign_count``. False: another sign-in moved it first (a replay)."""
+        ...
+
+    async def open_flow(self, flow: WebauthnFlow) -> None: ...
+
+    async def take_flow(self, key_hash: str, now: datetime) -> WebauthnFlow | None:
+        """The live flow with this key, used up (single use); None if unknown, used
+        or expired."""
+        ...
+
+    async def purge(self, now: datetime) -> None:
+        """Forget flows expired before ``now``."""
         ...

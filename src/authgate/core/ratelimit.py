@@ -132,6 +132,20 @@ class Throttle:
             if wait:
                 raise TooManyAttempts(wait, key.split(":", 1)[0])
 
+    async def count_passkey_options(self, address: str) -> None:
+        """Count a passkey sign-in started from ``address`` (each stores a challenge),
+        under the per-address login limit.
+
+        Raises:
+            TooManyAttempts: too many from this address.
+        """
+        limit = self.settings.limit_login_address
+        key = limit_key("passkey:address", address_subject(address))
+        if self.limiter is not None and not is_off(limit):
+            wait = await self.limiter.hit(limit, key)
+            if wait:
+                raise TooManyAttempts(wait, key.split(":", 1)[0])
+
     async def mail_allowed(self, user_id: str) -> bool:
         """Count a mail to an account; False beyond :data:`MAIL_ACCOUNT_LIMIT` (the
         caller answers the same and sends nothing)."""

@@ -23,16 +23,19 @@ from authgate.core.mfa import Mfa
 from authgate.core.models import (
     EmailToken,
     MailOrder,
+    Passkey,
     Principal,
     ResetRequest,
     Session,
     TokenPair,
     User,
 )
+from authgate.core.passkeys import Passkeys
 from authgate.core.passwords import Passwords
 from authgate.core.ports import (
     Clock,
     MfaStore,
+    PasskeyStore,
     RateLimiter,
     RecoveryStore,
     RevocationList,
@@ -72,6 +75,7 @@ class AuthService:
         limiter: RateLimiter | None = None,
         recovery: RecoveryStore | None = None,
         mfa: MfaStore | None = None,
+        passkeys: PasskeyStore | None = None,
         clock: Clock,
     ) -> None:
         """Without a ``recovery`` store there are no mails: registration sends no
@@ -96,8 +100,13 @@ class AuthService:
         revoker = Revoker(context)
         lifetimes = Lifetimes(settings, tokens)
         self.accounts = Accounts(context, revoker)
-        self.mfa = Mfa(context, self.accounts, mfa) if mfa is not None else None
+        self.mfa = Mfa(context, self.accounts, mfa, passkeys) if mfa is not None else None
         self.logins = Sessions(context, lifetimes, revoker, self.mfa)
+        self.passkeys = (
+            Passkeys(context, self.accounts, self.mfa, passkeys)
+            if self.mfa is not None and passkeys is not None
+            else None
+        )
         self.refreshes = Refreshes(context, lifetimes, revoker)
         self.recovery = (
             Recovery(context, self.accounts, revoker, recovery, self._mail_queued)
@@ -189,9 +198,11 @@ class AuthService:
         """See :meth:`Sessions.login_mfa`."""
         return await self.logins.login_mfa(mfa_token, code, user_agent=user_agent)
 
-    async def mfa_enabled(self, user_id: str) -> bool:
-        """True if the user has a confirmed authenticator app."""
-        return self.mfa is not None and await self.mfa.enabled(user_id)
+    async def mfa_state(self, user_id: str) -> tuple[bool, int]:
+        """Whether the user has a confirmed authenticator app, and how many passkeys."""
+        if self.mfa is None:
+            return False, 0
+        return await self.mfa.totp_enabled(user_id), await self.mfa.passkey_count(user_id)
 
     async def enroll_totp(self, principal: Principal) -> tuple[str, str]:
         """See :meth:`Mfa.enroll`."""
@@ -212,6 +223,47 @@ class AuthService:
     async def reset_mfa(self, email: str) -> bool:
         """See :meth:`Mfa.reset`."""
         return await self._mfa().reset(email)
+
+    # -- passkeys (authgate.core.passkeys) ----------------------------------------------
+
+    def _passkeys(self) -> Passkeys:
+        if self.passkeys is None:
+            raise ServiceUnavailable("passkeys are not configured for this service")
+        return self.passkeys
+
+    async def passkey_register_options(self, principal: Principal) -> dict[str, Any]:
+        """See :meth:`Passkeys.register_options`."""
+        return await self._passkeys().register_options(principal)
+
+    async def register_passkey(
+        self, principal: Principal, credential: Any, name: str | None
+    ) -> Passkey:
+        """See :meth:`Passkeys.register`."""
+        return await self._passkeys().register(principal, credential, name)
+
+    async def list_passkeys(self, principal: Principal) -> Sequence[Passkey]:
+        """The caller's passkeys, oldest first."""
+        return await self._passkeys().list(principal)
+
+    async def rename_passkey(self, principal: Principal, passkey_id: str, name: str) -> Passkey:
+        """See :meth:`Passkeys.rename`."""
+        return await self._passkeys().rename(principal, passkey_id, name)
+
+    async def delete_passkey(self, principal: Principal, passkey_id: str) -> None:
+        """See :meth:`Passkeys.delete`."""
+        await self._passkeys().delete(principal, passkey_id)
+
+    async def passkey_login_options(
+        self, mfa_token: str | None, *, address: str
+    ) -> tuple[dict[str, Any], str]:
+        """See :meth:`Passkeys.login_options` (counted per address, like logins)."""
+        await self.logins.context.throttle.count_passkey_options(address)
+        return await self._passkeys().login_options(mfa_token)
+
+    async def passkey_login(self, flow: str, credential: Any, *, user_agent: str = "") -> TokenPair:
+        """Sign in with a passkey (see :meth:`Passkeys.verify_login`)."""
+        user, password_hash, amr = await self._passkeys().verify_login(flow, credential)
+        return await self.logins.open_verified(user, password_hash, user_agent, amr)
 
     # -- sessions (authgate.core.sessions, authgate.core.refreshes) ---------------
 
@@ -260,6 +312,8 @@ class AuthService:
             await self.recovery.store.purge(to_datetime(now))
         if self.mfa is not None:
             await self.mfa.store.purge(to_datetime(now))
+        if self.passkeys is not None:
+            await self.passkeys.store.purge(to_datetime(now))
 
     async def run_housekeeping(self, interval: float = 300.0) -> None:
         """Purge now and then, forever (run it as a background task)."""

@@ -89,8 +89,9 @@ class Sessions:
             raise AccountDisabled()
         if self.context.settings.require_verified_email and not user.email_verified:
             raise EmailUnverified()
-        if self.mfa is not None and await self.mfa.enabled(user.id):
-            raise await self.mfa.challenge(user)
+        methods = await self.mfa.methods(user.id) if self.mfa is not None else []
+        if methods and self.mfa is not None:
+            raise await self.mfa.challenge(user, methods)
         return await self._open_session(user, new_hash, _clean_user_agent(user_agent))
 
     async def login_mfa(self, mfa_token: str, code: str, *, user_agent: str = "") -> TokenPair:
@@ -103,6 +104,13 @@ class Sessions:
         if self.mfa is None:
             raise MfaInvalid("no second factors here")
         user, credential, amr = await self.mfa.complete(mfa_token, code)
+        return await self.open_verified(user, credential, user_agent, amr)
+
+    async def open_verified(
+        self, user: User, credential: str, user_agent: str, amr: tuple[str, ...]
+    ) -> TokenPair:
+        """Open a session for a sign-in proven another way (a second step, a passkey),
+        against ``credential``, the password hash as the sign-in saw it."""
         checked = dataclasses.replace(user, password_hash=credential)
         return await self._open_session(checked, None, _clean_user_agent(user_agent), amr)
 

@@ -35,6 +35,8 @@ STATUS: dict[type[errors.AuthError], int] = {
     errors.MfaExists: 409,
     errors.MfaMissing: 409,
     errors.ReauthRequired: 403,
+    errors.PasskeyNotRegistered: 400,
+    errors.PasskeyInvalid: 401,
     errors.TooManyAttempts: 429,
     errors.NotFound: 404,
     errors.CsrfFailed: 403,

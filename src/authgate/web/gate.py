@@ -33,6 +33,7 @@ from authgate.web.deps import CurrentUser
 from authgate.web.errors import ensure_auth_errors_handled
 from authgate.web.routes.auth import auth_router
 from authgate.web.routes.mfa import mfa_routes
+from authgate.web.routes.passkeys import passkey_routes
 from authgate.web.routes.recovery import recovery_routes
 
 
@@ -69,6 +70,7 @@ class AuthGate:
         self.router = auth_router(self)
         recovery_routes(self.router, self)
         mfa_routes(self.router, self)
+        passkey_routes(self.router, self)
 
     @property
     def service(self) -> AuthService:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator
 
@@ -88,6 +88,33 @@ class RecoveryCodesOut(BaseModel):
 class MfaState(BaseModel):
     totp: bool
     passkeys: int
+
+
+class PasskeyRegistration(_In):
+    #: The browser's ``PublicKeyCredential.toJSON()`` (checked by py_webauthn).
+    credential: dict[str, Any]
+    name: Annotated[StrictStr | None, Field(max_length=100)] = None
+
+
+class PasskeyName(_In):
+    name: Annotated[StrictStr, Field(min_length=1, max_length=100)]
+
+
+class PasskeyLoginOptions(_In):
+    email: EmailField | None = None
+    mfa_token: TokenField | None = None
+
+
+class PasskeyLogin(_In):
+    flow: TokenField
+    credential: dict[str, Any]
+
+
+class PasskeyOut(BaseModel):
+    id: str
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
 
 
 class Accepted(BaseModel):

@@ -178,3 +178,30 @@ mfa_challenges = Table(
     Column("failures", Integer, nullable=False, default=0),
     Column("used_at", UTCDateTime, nullable=True),
 )
+
+passkeys = Table(
+    "passkeys",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("credential_id", String(1400), nullable=False, unique=True),
+    Column("public_key", LargeBinary, nullable=False),
+    Column("sign_count", BigInteger, nullable=False, default=0),
+    Column("name", String(100), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime, nullable=True),
+    Index("ix_passkeys_user_id", "user_id"),
+)
+
+webauthn_flows = Table(
+    "webauthn_flows",
+    metadata,
+    Column("key_hash", String(64), primary_key=True),
+    Column("kind", String(8), nullable=False),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=True),
+    Column("challenge", LargeBinary, nullable=False),
+    Column("mfa_token_hash", String(64), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False, index=True),
+    Column("used_at", UTCDateTime, nullable=True),
+)

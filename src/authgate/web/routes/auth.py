@@ -47,13 +47,13 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"model": ErrorOut} for status in statuses}
 
 
-def user_json(user: User, totp: bool) -> dict[str, Any]:
+def user_json(user: User, totp: bool, passkeys: int) -> dict[str, Any]:
     return {
         "id": user.id,
         "email": user.email,
         "created_at": user.created_at,
         "email_verified": user.email_verified,
-        "mfa": {"totp": totp, "passkeys": 0},
+        "mfa": {"totp": totp, "passkeys": passkeys},
     }
 
 
@@ -200,7 +200,7 @@ def _session_routes(router: APIRouter, gate: "AuthGate") -> None:
     @router.get("/auth/me", response_model=UserOut, responses=_errors(401), tags=["auth"])
     async def me(principal: CurrentPrincipal) -> Response:
         user = await gate.service.me(principal)
-        return json_response(user_json(user, await gate.service.mfa_enabled(user.id)))
+        return json_response(user_json(user, *await gate.service.mfa_state(user.id)))
 
     @router.get(
         "/auth/sessions", response_model=list[SessionOut], responses=_errors(401), tags=["auth"]
