@@ -30,8 +30,8 @@ from authgate.core.errors import (
     NotFound,
     ReauthRequired,
 )
+from authgate.core.factor_ports import MfaStore, PasskeyStore
 from authgate.core.models import MfaChallenge, Principal, TotpFactor, User
-from authgate.core.ports import MfaStore, PasskeyStore
 
 log = logging.getLogger("authgate")
 

@@ -46,9 +46,9 @@ from authgate.core.errors import (
     PasskeyInvalid,
     PasskeyNotRegistered,
 )
+from authgate.core.factor_ports import PasskeyStore
 from authgate.core.mfa import Mfa
 from authgate.core.models import Passkey, Principal, User, WebauthnFlow
-from authgate.core.ports import PasskeyStore
 
 log = logging.getLogger("authgate")
 
@@ -101,7 +101,7 @@ class Passkeys:
             ],
             timeout=FLOW_SECONDS * 1000,
         )
-        await self._open(
+        await self._start_flow(
             _registration_key(options.challenge), "register", options.challenge, user.id
         )
         return dict(json.loads(options_to_json(options)))
@@ -190,7 +190,7 @@ class Passkeys:
         )
         flow = secrets.token_urlsafe(32)
         kind = "mfa" if mfa_token is not None else "login"
-        await self._open(_sha256(flow), kind, options.challenge, user_id, token_hash)
+        await self._start_flow(_sha256(flow), kind, options.challenge, user_id, token_hash)
         return dict(json.loads(options_to_json(options))), flow
 
     async def verify_login(
@@ -243,7 +243,7 @@ class Passkeys:
             raise EmailUnverified()
         return user, credential_hash, ("pop", "mfa")
 
-    async def _open(
+    async def _start_flow(
         self,
         key_hash: str,
         kind: str,

@@ -17,15 +17,11 @@ from typing import Any
 
 from authgate.core.accounts import Accounts
 from authgate.core.context import ServiceContext, to_datetime
-from authgate.core.errors import ServiceUnavailable
+from authgate.core.factor_ports import MfaStore, PasskeyStore
 from authgate.core.lifetimes import Lifetimes
 from authgate.core.mfa import Mfa
 from authgate.core.models import (
-    EmailToken,
-    MailOrder,
-    Passkey,
     Principal,
-    ResetRequest,
     Session,
     TokenPair,
     User,
@@ -34,8 +30,6 @@ from authgate.core.passkeys import Passkeys
 from authgate.core.passwords import Passwords
 from authgate.core.ports import (
     Clock,
-    MfaStore,
-    PasskeyStore,
     RateLimiter,
     RecoveryStore,
     RevocationList,
@@ -46,6 +40,8 @@ from authgate.core.ratelimit import Throttle, address_subject
 from authgate.core.recovery import Recovery
 from authgate.core.refreshes import Refreshes
 from authgate.core.revoker import Revoker
+from authgate.core.service_factors import FactorsFacade
+from authgate.core.service_recovery import RecoveryFacade
 from authgate.core.sessions import MAX_LIVE_SESSIONS, Sessions
 from authgate.core.settings import Settings
 from authgate.core.tokens import AccessTokens
@@ -55,7 +51,7 @@ __all__ = ["MAX_LIVE_SESSIONS", "AuthService", "address_subject", "to_datetime"]
 log = logging.getLogger("authgate")
 
 
-class AuthService:
+class AuthService(RecoveryFacade, FactorsFacade):
     """Register, log in, refresh, log out, revoke: the whole contract of API.md.
 
     Its attributes are the ports it was built with (``users``, ``sessions``,
@@ -123,16 +119,6 @@ class AuthService:
         for listener in self._queued_listeners:
             listener()
 
-    def _mfa(self) -> Mfa:
-        if self.mfa is None:
-            raise ServiceUnavailable("second factors are not configured for this service")
-        return self.mfa
-
-    def _recovery(self) -> Recovery:
-        if self.recovery is None:
-            raise ServiceUnavailable("mail is not configured for this service")
-        return self.recovery
-
     # -- accounts (authgate.core.accounts) ---------------------------------------
 
     async def register(
@@ -157,113 +143,6 @@ class AuthService:
     ) -> None:
         """See :meth:`Accounts.change_password`."""
         await self.accounts.change_password(principal, current_password, new_password)
-
-    # -- recovery and email (authgate.core.recovery) ------------------------------
-
-    async def forgot_password(self, email: str, *, language: str, address: str) -> None:
-        """See :meth:`Recovery.forgot`."""
-        await self._recovery().forgot(email, language, address)
-
-    async def reset_password(self, token: str, new_password: str) -> None:
-        """See :meth:`Recovery.reset`."""
-        await self._recovery().reset(token, new_password)
-
-    async def verify_email(self, token: str) -> None:
-        """See :meth:`Recovery.verify`."""
-        await self._recovery().verify(token)
-
-    async def resend_verification(
-        self, principal: Principal, *, language: str, address: str
-    ) -> None:
-        """See :meth:`Recovery.resend`."""
-        await self._recovery().resend(principal, language, address)
-
-    async def change_email(
-        self, principal: Principal, new_email: str, password: str, *, language: str, address: str
-    ) -> None:
-        """See :meth:`Recovery.change_email`."""
-        await self._recovery().change_email(principal, new_email, password, language, address)
-
-    async def delete_account(self, principal: Principal, password: str) -> None:
-        """See :meth:`Recovery.delete_account`."""
-        await self._recovery().delete_account(principal, password)
-
-    async def resolve_reset(self, request: ResetRequest) -> tuple[EmailToken, MailOrder] | None:
-        """See :meth:`Recovery.resolve_reset` (the mail sender calls it)."""
-        return await self._recovery().resolve_reset(request)
-
-    # -- second factors (authgate.core.mfa) -------------------------------------------
-
-    async def login_mfa(self, mfa_token: str, code: str, *, user_agent: str = "") -> TokenPair:
-        """See :meth:`Sessions.login_mfa`."""
-        return await self.logins.login_mfa(mfa_token, code, user_agent=user_agent)
-
-    async def mfa_state(self, user_id: str) -> tuple[bool, int]:
-        """Whether the user has a confirmed authenticator app, and how many passkeys."""
-        if self.mfa is None:
-            return False, 0
-        return await self.mfa.totp_enabled(user_id), await self.mfa.passkey_count(user_id)
-
-    async def enroll_totp(self, principal: Principal) -> tuple[str, str]:
-        """See :meth:`Mfa.enroll`."""
-        return await self._mfa().enroll(principal)
-
-    async def confirm_totp(self, principal: Principal, code: str) -> list[str]:
-        """See :meth:`Mfa.confirm`."""
-        return await self._mfa().confirm(principal, code)
-
-    async def disable_totp(self, principal: Principal) -> None:
-        """See :meth:`Mfa.disable`."""
-        await self._mfa().disable(principal)
-
-    async def regenerate_recovery_codes(self, principal: Principal) -> list[str]:
-        """See :meth:`Mfa.regenerate`."""
-        return await self._mfa().regenerate(principal)
-
-    async def reset_mfa(self, email: str) -> bool:
-        """See :meth:`Mfa.reset`."""
-        return await self._mfa().reset(email)
-
-    # -- passkeys (authgate.core.passkeys) ----------------------------------------------
-
-    def _passkeys(self) -> Passkeys:
-        if self.passkeys is None:
-            raise ServiceUnavailable("passkeys are not configured for this service")
-        return self.passkeys
-
-    async def passkey_register_options(self, principal: Principal) -> dict[str, Any]:
-        """See :meth:`Passkeys.register_options`."""
-        return await self._passkeys().register_options(principal)
-
-    async def register_passkey(
-        self, principal: Principal, credential: Any, name: str | None
-    ) -> Passkey:
-        """See :meth:`Passkeys.register`."""
-        return await self._passkeys().register(principal, credential, name)
-
-    async def list_passkeys(self, principal: Principal) -> Sequence[Passkey]:
-        """The caller's passkeys, oldest first."""
-        return await self._passkeys().list(principal)
-
-    async def rename_passkey(self, principal: Principal, passkey_id: str, name: str) -> Passkey:
-        """See :meth:`Passkeys.rename`."""
-        return await self._passkeys().rename(principal, passkey_id, name)
-
-    async def delete_passkey(self, principal: Principal, passkey_id: str) -> None:
-        """See :meth:`Passkeys.delete`."""
-        await self._passkeys().delete(principal, passkey_id)
-
-    async def passkey_login_options(
-        self, mfa_token: str | None, *, address: str
-    ) -> tuple[dict[str, Any], str]:
-        """See :meth:`Passkeys.login_options` (counted per address, like logins)."""
-        await self.logins.context.throttle.count_passkey_options(address)
-        return await self._passkeys().login_options(mfa_token)
-
-    async def passkey_login(self, flow: str, credential: Any, *, user_agent: str = "") -> TokenPair:
-        """Sign in with a passkey (see :meth:`Passkeys.verify_login`)."""
-        user, password_hash, amr = await self._passkeys().verify_login(flow, credential)
-        return await self.logins.open_verified(user, password_hash, user_agent, amr)
 
     # -- sessions (authgate.core.sessions, authgate.core.refreshes) ---------------
 
