@@ -8,6 +8,7 @@ import Header from './pages/Header.jsx';
 import Plans from './pages/Plans.jsx';
 import Register from './pages/Register.jsx';
 import ResetPassword from './pages/ResetPassword.jsx';
+import Security from './pages/Security.jsx';
 import Sessions from './pages/Sessions.jsx';
 import Settings from './pages/Settings.jsx';
 import SignIn from './pages/SignIn.jsx';
@@ -113,6 +114,8 @@ export default function App() {
         {linkPage ??
           (page === 'sessions' ? (
             <Sessions api={api} t={t} language={language} onSignedOut={() => toSignIn()} />
+          ) : page === 'security' ? (
+            <Security api={api} t={t} user={user} onChanged={reloadUser} />
           ) : page === 'settings' ? (
             <Settings api={api} t={t} user={user} onDeleted={() => toSignIn(t.accountDeleted)} />
           ) : (

@@ -56,13 +56,16 @@ export function errorCode(error) {
   return error?.response?.data?.code ?? null;
 }
 
+/** 401 answers about what the person typed (a password, a code), not the session. */
+const WRONG_INPUT = new Set(['invalid_credentials', 'mfa_invalid']);
+
 /**
  * Whether a failed request means the session is gone (a 401 that is not a wrong
- * password): the client has then already sent the user to sign in, so a form shows
- * no error of its own.
+ * password or code): the client has then already sent the user to sign in, so a
+ * form shows no error of its own.
  */
 export function sessionLost(error) {
-  return error?.response?.status === 401 && errorCode(error) !== 'invalid_credentials';
+  return error?.response?.status === 401 && !WRONG_INPUT.has(errorCode(error));
 }
 
 /**

@@ -45,7 +45,8 @@ export function serverDetail(error) {
 //   credentials: sign in, create account     plan: the plans list
 //   mail: forgot password, resend verification (429: the server's words)
 //   password: set a new password from a link   link: a verification link
-//   account: settings (the current password, a new address)
+//   account: settings (the current password, a new address), the "confirm it's you" step
+//   mfa: the code step of sign-in, and the authenticator app's setup (security page)
 const BY_SUBJECT = {
   credentials: { validation_error: (t) => t.errors.badCredentials },
   plan: { validation_error: (t) => t.errors.badTitle },
@@ -60,6 +61,10 @@ const BY_SUBJECT = {
   link: {
     link_invalid: (t) => t.errors.link_invalid,
     email_taken: (t) => t.errors.emailTakenOnVerify,
+  },
+  mfa: {
+    validation_error: (t) => t.errors.badTotp,
+    too_many_attempts: (t, error) => serverDetail(error) ?? retryLater(t, error),
   },
   account: {
     invalid_credentials: (t) => t.errors.wrongPassword,
@@ -78,7 +83,7 @@ function retryLater(t, error) {
  *
  * @param {unknown} error an axios error
  * @param {object} t the page's dictionary
- * @param {'credentials'|'plan'|'mail'|'password'|'link'|'account'} [subject] the form
+ * @param {'credentials'|'plan'|'mail'|'password'|'link'|'account'|'mfa'} [subject] the form
  *   it came from (see BY_SUBJECT)
  */
 export function describeError(error, t, subject = 'credentials') {
@@ -99,6 +104,12 @@ export function describeError(error, t, subject = 'credentials') {
       return t.errors.badCredentials;
     case 'email_unverified': // sign-in refused until the address is verified: the server says why
       return serverDetail(error) ?? t.errors.email_unverified;
+    case 'mfa_invalid': // a wrong, reused or expired code: the server's words
+      return serverDetail(error) ?? t.errors.mfa_invalid;
+    case 'mfa_exists':
+    case 'mfa_missing':
+    case 'reauth_required':
+      return t.errors[code];
     default:
       return t.errors.unknown(serverDetail(error) ?? `HTTP ${error.response.status}`);
   }

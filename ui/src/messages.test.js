@@ -69,6 +69,16 @@ describe('describeError', () => {
     expect(describeError(answer(409, 'email_taken'), t, 'account')).toBe(t.errors.emailInUse);
   });
 
+  it('words the second factor: the server says what was wrong with a code', () => {
+    expect(describeError(answer(401, 'mfa_invalid', 'The code is wrong'), t, 'mfa')).toBe('The code is wrong');
+    expect(describeError(answer(401, 'mfa_invalid', ''), t)).toBe(t.errors.mfa_invalid);
+    expect(describeError(answer(409, 'mfa_exists'), t, 'mfa')).toBe(t.errors.mfa_exists);
+    expect(describeError(answer(409, 'mfa_missing'), t, 'mfa')).toBe(t.errors.mfa_missing);
+    expect(describeError(answer(403, 'reauth_required'), t, 'mfa')).toBe(t.errors.reauth_required);
+    expect(describeError(answer(422, 'validation_error'), t, 'mfa')).toBe(t.errors.badTotp);
+    expect(describeError(answer(429, 'too_many_attempts', 'Wait'), t, 'mfa')).toBe('Wait');
+  });
+
   it('falls back to the server detail for codes it does not know', () => {
     expect(describeError(answer(418, 'teapot', 'I am a teapot'), t)).toBe('Something went wrong: I am a teapot');
     expect(describeError({ response: { status: 502, data: '' } }, t)).toBe('Something went wrong: HTTP 502');
@@ -80,6 +90,7 @@ describe('sessionLost', () => {
     expect(sessionLost(answer(401, 'token_revoked'))).toBe(true);
     expect(sessionLost(answer(401, 'refresh_invalid'))).toBe(true);
     expect(sessionLost(answer(401, 'invalid_credentials'))).toBe(false);
+    expect(sessionLost(answer(401, 'mfa_invalid'))).toBe(false);
     expect(sessionLost(answer(409, 'email_taken'))).toBe(false);
     expect(sessionLost({ message: 'Network Error' })).toBe(false);
   });

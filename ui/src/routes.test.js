@@ -29,6 +29,8 @@ describe('pageFor', () => {
     expect(pageFor('', false)).toBe('signin');
     expect(pageFor('settings', true)).toBe('settings');
     expect(pageFor('sessions', true)).toBe('sessions');
+    expect(pageFor('security', true)).toBe('security');
+    expect(pageFor('security', false)).toBe('signin');
     expect(pageFor('signin', true)).toBe('plans');
     expect(pageFor('forgot-password', true)).toBe('plans');
     expect(pageFor('nowhere', true)).toBe('plans');

@@ -1,9 +1,9 @@
 import { useId, useState } from 'react';
 
 /** The email and password form of sign-in and create-account. */
-export default function Credentials({ t, submitLabel, newPassword = false, busy, error, onSubmit }) {
+export default function Credentials({ t, submitLabel, newPassword = false, busy, error, onSubmit, initialEmail = '' }) {
   const id = useId();
-  const [email, setEmail] = useState('');
+  const [email, setEmail] = useState(initialEmail);
   const [password, setPassword] = useState('');
   const errorId = `${id}-error`;
 

@@ -28,6 +28,9 @@ export default function Header({ api, t, user, page, onSignedOut }) {
         <a href="#/sessions" aria-current={page === 'sessions' ? 'page' : undefined}>
           {t.sessions}
         </a>
+        <a href="#/security" aria-current={page === 'security' ? 'page' : undefined}>
+          {t.security}
+        </a>
         <a href="#/settings" aria-current={page === 'settings' ? 'page' : undefined}>
           {t.settings}
         </a>

@@ -1,28 +1,65 @@
 import { useState } from 'react';
 import { checkSignIn, describeError } from '../messages.js';
+import { loginWithPassword } from '../mfa.js';
+import CodeStep from './CodeStep.jsx';
 import Credentials from './Credentials.jsx';
 
-/** Sign in with cookies: the tokens go to HttpOnly cookies, never to this script. */
+async function me(api) {
+  return (await api.get('/auth/me')).data;
+}
+
+/**
+ * Sign in with cookies: the tokens go to HttpOnly cookies, never to this script.
+ * For an account with an authenticator app this throws the 403 `mfa_required`
+ * answer (the sign-in page asks for the code instead; see loginWithPassword).
+ */
 export async function signIn(api, email, password) {
   await api.post('/auth/login', { email, password }, { params: { transport: 'cookie' }, isSignIn: true });
-  return (await api.get('/auth/me')).data;
+  return me(api);
 }
 
 export default function SignIn({ api, t, notice, onSignedIn }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
+  const [email, setEmail] = useState('');
+  // The second step: the challenge of a 403 mfa_required (no cookie is set until the code).
+  const [challenge, setChallenge] = useState(null);
 
-  async function submit(email, password) {
-    const problem = checkSignIn(email, password, t);
+  async function submit(typedEmail, password) {
+    const problem = checkSignIn(typedEmail, password, t);
     setError(problem);
+    setEmail(typedEmail);
     if (problem) return;
     setBusy(true);
     try {
-      onSignedIn(await signIn(api, email, password));
+      const second = await loginWithPassword(api, typedEmail, password);
+      if (second) {
+        setChallenge(second);
+        setBusy(false);
+        return;
+      }
+      onSignedIn(await me(api));
     } catch (failure) {
       setError(describeError(failure, t));
       setBusy(false);
     }
+  }
+
+  if (challenge) {
+    return (
+      <main className="card">
+        <CodeStep
+          api={api}
+          t={t}
+          challenge={challenge}
+          onVerified={async () => onSignedIn(await me(api))}
+          onStartOver={() => {
+            setChallenge(null);
+            setError(null);
+          }}
+        />
+      </main>
+    );
   }
 
   return (
@@ -33,7 +70,7 @@ export default function SignIn({ api, t, notice, onSignedIn }) {
           {notice}
         </p>
       )}
-      <Credentials t={t} submitLabel={t.signIn} busy={busy} error={error} onSubmit={submit} />
+      <Credentials t={t} submitLabel={t.signIn} busy={busy} error={error} onSubmit={submit} initialEmail={email} />
       <p className="forgot">
         <a href="#/forgot-password">{t.forgotPassword}</a>
       </p>
