@@ -24,7 +24,7 @@ import contextlib
 import logging
 import math
 import re
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any
 
 import httpx
@@ -37,6 +37,7 @@ from authgate.core.keys import KeyRing
 from authgate.core.models import Principal
 from authgate.core.ports import Clock
 from authgate.core.tokens import TokenVerifier
+from authgate.web.deps import MAX_TOKEN_CHARS, bearer_token, mfa_dependency, recent_dependency
 
 log = logging.getLogger("authgate.verify")
 
@@ -128,6 +129,17 @@ class JWKSVerifier:
         if not await self._fetch(self._clock(), reason="asked", force=True):
             raise ServiceUnavailable(f"cannot fetch {self.jwks_url}")
 
+    @property
+    def require_mfa(self) -> Callable[[Request], Awaitable[Principal]]:
+        """``Depends(verifier.require_mfa)``: the caller, signed in with two factors
+        (``amr`` holds ``mfa``); else 403 ``reauth_required``."""
+        return mfa_dependency(self.current_user)
+
+    def recent_auth(self, max_age: float) -> Callable[[Request], Awaitable[Principal]]:
+        """``Depends(verifier.recent_auth(max_age=300))``: the caller, signed in at most
+        ``max_age`` seconds ago (``auth_time``); else 403 ``reauth_required``."""
+        return recent_dependency(self.current_user, self._clock, max_age)
+
     async def current_user(self, request: Request) -> Principal:
         """The FastAPI dependency: ``Depends(verifier.current_user)`` gives the caller.
 
@@ -137,8 +149,6 @@ class JWKSVerifier:
             TokenMissing, TokenExpired, TokenInvalid, ServiceUnavailable (answered
             as the server answers them, with :meth:`lifespan` or :meth:`install`).
         """
-        from authgate.web.deps import MAX_TOKEN_CHARS, bearer_token
-
         authorization = request.headers.get("authorization")
         if authorization is None:
             raise TokenMissing("no Authorization header")

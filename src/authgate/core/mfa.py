@@ -28,10 +28,10 @@ from authgate.core.errors import (
     MfaMissing,
     MfaRequired,
     NotFound,
-    ReauthRequired,
 )
 from authgate.core.factor_ports import MfaStore, PasskeyStore
 from authgate.core.models import MfaChallenge, Principal, TotpFactor, User
+from authgate.core.policies import check_recent
 
 log = logging.getLogger("authgate")
 
@@ -94,8 +94,7 @@ class Mfa:
     def require_recent(self, principal: Principal) -> None:
         """Raises ReauthRequired unless the caller signed in within
         AUTHGATE_REAUTH_MAX_AGE (a refresh keeps the time of the sign-in)."""
-        if self.context.clock() - principal.auth_time > self.context.settings.reauth_max_age:
-            raise ReauthRequired()
+        check_recent(principal, self.context.clock(), self.context.settings.reauth_max_age)
 
     async def totp_enabled(self, user_id: str) -> bool:
         factor = await self.store.totp(user_id)

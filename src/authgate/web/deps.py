@@ -11,6 +11,7 @@ No database round trip: the principal comes from the verified claims.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from fastapi import Request
@@ -18,6 +19,8 @@ from fastapi.security import OAuth2PasswordBearer
 
 from authgate.core.errors import TokenInvalid, TokenMissing
 from authgate.core.models import Principal
+from authgate.core.policies import check_mfa, check_recent
+from authgate.core.ports import Clock
 
 if TYPE_CHECKING:
     from authgate.web.gate import AuthGate
@@ -88,3 +91,29 @@ class CurrentUser(OAuth2PasswordBearer):
         if from_cookie:
             self.gate.cookies.check_unsafe(request, principal.token_id)
         return principal
+
+
+PrincipalOf = Callable[[Request], Awaitable[Principal]]
+
+
+def mfa_dependency(current: PrincipalOf) -> PrincipalOf:
+    """A dependency like ``current``, that also requires a two-factor sign-in."""
+
+    async def require_mfa(request: Request) -> Principal:
+        principal = await current(request)
+        check_mfa(principal)
+        return principal
+
+    return require_mfa
+
+
+def recent_dependency(current: PrincipalOf, clock: Clock, max_age: float) -> PrincipalOf:
+    """A dependency like ``current``, that also requires a sign-in at most
+    ``max_age`` seconds old."""
+
+    async def recent_auth(request: Request) -> Principal:
+        principal = await current(request)
+        check_recent(principal, clock(), max_age)
+        return principal
+
+    return recent_auth

@@ -29,7 +29,7 @@ from authgate.core.service import AuthService
 from authgate.core.settings import Settings, load_settings
 from authgate.runtime import Runtime
 from authgate.web.cookies import CookieTransport
-from authgate.web.deps import CurrentUser
+from authgate.web.deps import CurrentUser, PrincipalOf, mfa_dependency, recent_dependency
 from authgate.web.errors import ensure_auth_errors_handled
 from authgate.web.routes.auth import auth_router
 from authgate.web.routes.mfa import mfa_routes
@@ -67,10 +67,20 @@ class AuthGate:
         self.plans = self.runtime.plans
         self.cookies = CookieTransport(self.settings)
         self.current_user = CurrentUser(self)
+        #: ``Depends(gate.require_mfa)``: the caller, signed in with two factors.
+        self.require_mfa = mfa_dependency(self.current_user)
+        self._clock = clock
         self.router = auth_router(self)
         recovery_routes(self.router, self)
         mfa_routes(self.router, self)
         passkey_routes(self.router, self)
+
+    def recent_auth(self, max_age: float | None = None) -> PrincipalOf:
+        """``Depends(gate.recent_auth(max_age=300))``: the caller, signed in at most
+        ``max_age`` seconds ago (default AUTHGATE_REAUTH_MAX_AGE); else 403
+        ``reauth_required``."""
+        limit = self.settings.reauth_max_age if max_age is None else max_age
+        return recent_dependency(self.current_user, self._clock, limit)
 
     @property
     def service(self) -> AuthService:
