@@ -88,7 +88,11 @@ async def test_me_returns_the_caller(client: httpx.AsyncClient) -> None:
     token = (await login(client, "dave@example.com"))["access_token"]
     response = await client.get("/auth/me", headers=bearer(token))
     assert response.status_code == 200
-    assert response.json() == {**user, "email_verified": False}
+    assert response.json() == {
+        **user,
+        "email_verified": False,
+        "mfa": {"totp": False, "passkeys": 0},
+    }
 
 
 async def test_healthz(client: httpx.AsyncClient) -> None:
