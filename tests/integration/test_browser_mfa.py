@@ -51,6 +51,7 @@ STEP = 30
 REAUTH_MAX_AGE = 2
 CODE_STEP = "Two-step verification"
 CONFIRM = "Confirm it's you"
+QR_ALT = "QR code to scan with your authenticator app"
 
 
 class Authenticator:
@@ -116,7 +117,7 @@ def set_up_app(page: Page) -> tuple[Authenticator, list[str]]:
     the recovery codes (left on screen)."""
     section = open_security(page)
     section.get_by_role("button", name="Set up authenticator app").click()
-    expect(page.get_by_role("img", name="QR code to scan with your authenticator app")).to_be_visible()
+    expect(page.get_by_role("img", name=QR_ALT)).to_be_visible()
     app = Authenticator(read_setup_key(page))
     page.get_by_label("Authentication code").fill(app.code())
     page.get_by_role("button", name="Verify").click()
@@ -185,7 +186,7 @@ def test_setting_up_the_app_and_signing_in_with_its_code(
         section.get_by_role("button", name="Set up authenticator app").click()
     assert started.value.status == 200
     setup = started.value.json()
-    qr = page.get_by_role("img", name="QR code to scan with your authenticator app")
+    qr = page.get_by_role("img", name=QR_ALT)
     expect(qr).to_be_visible()
     src = qr.get_attribute("src") or ""
     assert src.startswith("data:image/svg+xml;base64,")
@@ -401,7 +402,7 @@ def test_changing_factors_after_an_old_sign_in_asks_to_confirm_it_is_you(
         confirm.get_by_label("Password").fill(PASSWORD)
         confirm.get_by_role("button", name="Confirm").click()
     assert login.value.status == 200 and "transport=cookie" in login.value.url
-    expect(page.get_by_role("img", name="QR code to scan with your authenticator app")).to_be_visible()
+    expect(page.get_by_role("img", name=QR_ALT)).to_be_visible()
     expect(confirm).to_have_count(0)
     assert setups == [403, 200]
     assert next(c["value"] for c in context.cookies() if c["name"] == ACCESS) != access_before
@@ -461,7 +462,8 @@ def test_the_security_page_in_korean(
     page.screenshot(path=str(ARTIFACTS / "security-ko.png"), full_page=True)
     page.get_by_role("button", name="확인").click()
     expect(page.get_by_role("heading", name="복구 코드를 저장해 주세요")).to_be_visible()
-    expect(page.get_by_role("list", name="복구 코드 목록").get_by_role("listitem")).to_have_count(10)
+    codes = page.get_by_role("list", name="복구 코드 목록").get_by_role("listitem")
+    expect(codes).to_have_count(10)
     page.get_by_role("button", name="완료").click()
     expect(section).to_contain_text("사용 중입니다.")
 
