@@ -66,6 +66,13 @@ const BY_SUBJECT = {
     validation_error: (t) => t.errors.badTotp,
     too_many_attempts: (t, error) => serverDetail(error) ?? retryLater(t, error),
   },
+  // passkey: the passkeys section of the security page, and signing in with a passkey
+  passkey: {
+    passkey_invalid: (t, error) => serverDetail(error) ?? t.errors.passkey_invalid,
+    validation_error: (t) => t.errors.badPasskeyName,
+    not_found: (t) => t.errors.passkeyGone,
+    too_many_attempts: (t, error) => serverDetail(error) ?? retryLater(t, error),
+  },
   account: {
     invalid_credentials: (t) => t.errors.wrongPassword,
     email_taken: (t) => t.errors.emailInUse,
@@ -104,6 +111,8 @@ export function describeError(error, t, subject = 'credentials') {
       return t.errors.badCredentials;
     case 'email_unverified': // sign-in refused until the address is verified: the server says why
       return serverDetail(error) ?? t.errors.email_unverified;
+    case 'passkey_invalid': // a refused passkey: the server's words
+      return serverDetail(error) ?? t.errors.passkey_invalid;
     case 'mfa_invalid': // a wrong, reused or expired code: the server's words
       return serverDetail(error) ?? t.errors.mfa_invalid;
     case 'mfa_exists':

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { describeError } from '../messages.js';
 import { ReauthCancelled, loginWithPassword, withReauth } from '../mfa.js';
-import CodeStep from './CodeStep.jsx';
+import { SecondStep } from './PasskeySignIn.jsx';
 
 /**
  * "Confirm it's you": a sign-in again in the page (the password, then a code when
@@ -47,7 +47,7 @@ export function ConfirmIdentity({ api, t, email, onConfirmed, onCancel }) {
     <section aria-labelledby={`${id}-heading`} className="confirm-identity">
       <h3 id={`${id}-heading`}>{t.confirmHeading}</h3>
       {challenge ? (
-        <CodeStep
+        <SecondStep
           api={api}
           t={t}
           heading="h4"

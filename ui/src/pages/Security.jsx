@@ -4,6 +4,7 @@ import { copyText } from '../clipboard.js';
 import { describeError } from '../messages.js';
 import { ReauthCancelled, cleanCode, groupSecret, otpauthLink, svgDataUri } from '../mfa.js';
 import { useReauth } from './ConfirmIdentity.jsx';
+import PasskeysSection from './PasskeysSection.jsx';
 import RecoveryCodes from './RecoveryCodes.jsx';
 
 /**
@@ -196,6 +197,7 @@ export default function Security({ api, t, user, onChanged }) {
         )}
         {body}
       </section>
+      <PasskeysSection api={api} t={t} user={user} onChanged={onChanged} />
     </section>
   );
 }

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { checkSignIn, describeError } from '../messages.js';
 import { loginWithPassword } from '../mfa.js';
-import CodeStep from './CodeStep.jsx';
+import { PasskeyButton, SecondStep } from './PasskeySignIn.jsx';
 import Credentials from './Credentials.jsx';
 
 async function me(api) {
@@ -48,7 +48,7 @@ export default function SignIn({ api, t, notice, onSignedIn }) {
   if (challenge) {
     return (
       <main className="card">
-        <CodeStep
+        <SecondStep
           api={api}
           t={t}
           challenge={challenge}
@@ -71,6 +71,7 @@ export default function SignIn({ api, t, notice, onSignedIn }) {
         </p>
       )}
       <Credentials t={t} submitLabel={t.signIn} busy={busy} error={error} onSubmit={submit} initialEmail={email} />
+      <PasskeyButton api={api} t={t} lead={<p className="or">{t.orWord}</p>} onSignedIn={async () => onSignedIn(await me(api))} />
       <p className="forgot">
         <a href="#/forgot-password">{t.forgotPassword}</a>
       </p>
