@@ -86,6 +86,7 @@ async def test_passwordless_sign_in_counts_as_two_factors(client: httpx.AsyncCli
     _, key, passkey = await signed_up_with_key(client)
     request, flow = await options(client)
     assert request["rpId"] == "auth.example.com" and request.get("allowCredentials", []) == []
+    assert request["userVerification"] == "required"
     answer = await sign_in(client, flow, key.get(request))
     assert answer.status_code == 200, answer.text
     claims = claims_of(answer.json()["access_token"])
@@ -221,3 +222,21 @@ async def test_an_unknown_flow_or_mfa_token_is_refused(client: httpx.AsyncClient
     assert_refused(await sign_in(client, "A" * 43, key.get(request)))
     stale = await client.post("/auth/passkeys/login/options", json={"mfa_token": "A" * 43})
     assert (stale.status_code, stale.json()["code"]) == (401, "mfa_invalid")
+
+
+async def test_a_dead_mfa_token_cannot_be_finished_with_a_passkey(
+    client: httpx.AsyncClient,
+) -> None:
+    """Options taken while the mfa token lived; then 5 wrong codes kill it: the
+    passkey step is refused too."""
+    _, key, _ = await signed_up_with_key(client)
+    first = await client.post("/auth/login", json={"email": EMAIL, "password": PASSWORD})
+    mfa_token = first.json()["mfa_token"]
+    request, flow = await options(client, mfa_token=mfa_token)
+    assert request["userVerification"] == "preferred"
+    for _ in range(5):
+        wrong = await client.post(
+            "/auth/login/mfa", json={"mfa_token": mfa_token, "code": "000000"}
+        )
+        assert wrong.status_code == 401
+    assert_refused(await sign_in(client, flow, key.get(request)))

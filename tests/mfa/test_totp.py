@@ -299,3 +299,39 @@ async def test_reset_mfa_lets_a_user_who_lost_the_phone_sign_in(
     assert (await login(client, EMAIL))["access_token"]
     unknown = await asyncio.to_thread(reset, "nobody@example.com")
     assert unknown.returncode == 1 and "[not_found]" in unknown.stderr
+
+
+async def test_an_app_sealed_under_another_secret_still_guards_the_sign_in(
+    client: httpx.AsyncClient, clock: Any, app_factory: Any, database_url: str
+) -> None:
+    """AUTHGATE_SECRET changed: the app cannot be opened, so no code matches, but the
+    account still needs its second factor (never a 500, never a password-only
+    sign-in), and a recovery code still works."""
+    secret, codes, _ = await set_up(client, clock)
+    app, _ = await app_factory(database_url=database_url, secret="another-secret-" + "x" * 32)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as other:
+        token = await password_step(other)
+        wrong = await second_step(other, token, code(secret, clock))
+        assert (wrong.status_code, wrong.json()["code"]) == (401, "mfa_invalid")
+        ok = await second_step(other, token, codes[0])
+        assert ok.status_code == 200, ok.text
+
+
+async def test_sessions_from_before_sign_in_times_count_from_their_creation(
+    client: httpx.AsyncClient, clock: Any, gate_app: Any
+) -> None:
+    from sqlalchemy import text
+
+    _, gate = gate_app
+    await register(client, EMAIL)
+    tokens = await login(client, EMAIL)
+    async with gate.db.engine.begin() as conn:  # as migration 0003 leaves old sessions
+        await conn.execute(text("UPDATE sessions SET auth_time = 0, amr = 'pwd'"))
+    created = int(clock())
+    clock.advance(601)
+    refreshed = await client.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    access = refreshed.json()["access_token"]
+    assert claims_of(access)["auth_time"] == created
+    late = await client.post("/auth/mfa/totp", headers=bearer(access))
+    assert (late.status_code, late.json()["code"]) == (403, "reauth_required")

@@ -90,8 +90,9 @@ def user_disable(email: str) -> None:
 
 @user_app.command("reset-mfa")
 def user_reset_mfa(email: str) -> None:
-    """Remove a user's second factors (a lost phone): their authenticator app and
-    recovery codes; they sign in with the password alone and may set them up again."""
+    """Remove a user's second factors (a lost phone): their authenticator app,
+    recovery codes and passkeys; they sign in with the password alone and may set
+    them up again."""
 
     @with_runtime
     async def reset(service: Any) -> Any:

@@ -43,7 +43,8 @@ class Lifetimes:
             now=now,
             token_id=token_id,
             email_verified=user.email_verified,
-            auth_time=session.auth_time or int(now),
+            # A session opened before sign-in times were kept: its creation.
+            auth_time=session.auth_time or int(session.created_at.timestamp()),
             amr=session.amr,
         )
         refresh_left = min(self.idle, self.end(session) - now)

@@ -65,7 +65,7 @@ def new_recovery_codes() -> list[str]:
 
 def totp_step(secret: str, code: str, now: float) -> int | None:
     """The time step whose code ``code`` is, within ±1 step of ``now``; else None."""
-    if len(code) != TOTP_DIGITS or not (code.isascii() and code.isdigit()):
+    if not secret or len(code) != TOTP_DIGITS or not (code.isascii() and code.isdigit()):
         return None
     totp = pyotp.TOTP(secret, digits=TOTP_DIGITS, interval=TOTP_STEP)
     found = None
@@ -241,8 +241,13 @@ class Mfa:
         """
         challenge = await self.store.challenge(token_hash)
         now = to_datetime(self.context.clock())
-        if challenge is None or not await self.store.close_challenge(token_hash, now):
-            raise MfaInvalid("used meanwhile")
+        if (
+            challenge is None
+            or challenge.expires_at <= now
+            or challenge.failures >= MAX_WRONG_CODES
+            or not await self.store.close_challenge(token_hash, now)
+        ):
+            raise MfaInvalid("used, expired or ended meanwhile")
         return challenge.credential
 
     async def complete(self, mfa_token: str, code: str) -> tuple[User, str, tuple[str, ...]]:

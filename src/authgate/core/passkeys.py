@@ -42,6 +42,7 @@ from authgate.core.context import ServiceContext, to_datetime
 from authgate.core.errors import (
     AccountDisabled,
     EmailUnverified,
+    MfaInvalid,
     NotFound,
     PasskeyInvalid,
     PasskeyNotRegistered,
@@ -185,7 +186,10 @@ class Passkeys:
         options = generate_authentication_options(
             rp_id=self.rp_id,
             allow_credentials=allowed,
-            user_verification=UserVerificationRequirement.PREFERRED,
+            # Passwordless needs it (the passkey is both factors); a second step not.
+            user_verification=UserVerificationRequirement.PREFERRED
+            if mfa_token is not None
+            else UserVerificationRequirement.REQUIRED,
             timeout=FLOW_SECONDS * 1000,
         )
         flow = secrets.token_urlsafe(32)
@@ -235,7 +239,10 @@ class Passkeys:
         if flow.kind == "mfa":
             if flow.mfa_token_hash is None:
                 raise PasskeyInvalid("no such sign-in in flight")
-            credential_hash = await self.mfa.close(flow.mfa_token_hash)
+            try:
+                credential_hash = await self.mfa.close(flow.mfa_token_hash)
+            except MfaInvalid:
+                raise PasskeyInvalid("the password sign-in ended meanwhile") from None
             return user, credential_hash, ("pwd", "pop", "mfa")
         if user.is_disabled:
             raise AccountDisabled()

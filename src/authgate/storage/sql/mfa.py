@@ -3,6 +3,7 @@ recovery codes (SHA-256 only), and sign-ins waiting for their second factor."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -11,10 +12,12 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from authgate.core.models import MfaChallenge, TotpFactor
-from authgate.storage.sealed import Sealer
+from authgate.storage.sealed import Sealer, SealError
 from authgate.storage.sql.database import Database
 from authgate.storage.sql.prepared import Prepared
 from authgate.storage.sql.tables import mfa_challenges, recovery_codes, totp_factors
+
+log = logging.getLogger("authgate.storage")
 
 _TOTP = "totp"
 
@@ -110,9 +113,16 @@ class SqlMfa:
         if not rows:
             return None
         secret_box, created_at, confirmed_at, last_step = rows[0]
+        try:
+            secret = str(self.sealer.open(bytes(secret_box), _TOTP))
+        except SealError:
+            # Sealed under another secret (AUTHGATE_SECRET changed): the app stays
+            # required, no code matches, recovery codes (hashed) still work.
+            log.error("authenticator app of user %s cannot be opened with this secret", user_id)
+            secret = ""
         return TotpFactor(
             user_id=user_id,
-            secret=self.sealer.open(bytes(secret_box), _TOTP),
+            secret=secret,
             created_at=created_at,
             confirmed_at=confirmed_at,
             last_step=int(last_step),
