@@ -109,3 +109,15 @@ async def test_an_unknown_path_is_404_for_every_method(
     assert response.status_code == 404, response.text
     if method != "HEAD":
         assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.parametrize("path", ["/auth/passkeys/login", "/auth/passkeys/register"])
+async def test_a_literal_path_is_not_the_template_beside_it(
+    client: httpx.AsyncClient, path: str
+) -> None:
+    """``/auth/passkeys/login`` is not a passkey id of ``/auth/passkeys/{passkey}``:
+    its Allow names its own methods only."""
+    for method in ("PATCH", "DELETE", "OPTIONS"):
+        response = await client.request(method, path)
+        assert response.status_code == 405
+        assert response.headers["allow"] == "POST"

@@ -48,7 +48,12 @@ class PathMethods:
         ]
 
     def of(self, path: str) -> frozenset[str] | None:
+        """The methods of ``path``. A literal path is its own resource: a template
+        it also matches (``/auth/passkeys/{passkey}`` for ``/auth/passkeys/login``)
+        adds none of its methods."""
         found = self._literal.get(path)
+        if found is not None:
+            return found
         for pattern, methods in self._templated:
             if pattern.match(path):
                 found = methods if found is None else found | methods
