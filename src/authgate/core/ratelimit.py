@@ -112,12 +112,7 @@ class Throttle:
         Raises:
             TooManyAttempts: too many from this address.
         """
-        limit = self.settings.limit_register_address
-        key = limit_key("register:address", address_subject(address))
-        if self.limiter is not None and not is_off(limit):
-            wait = await self.limiter.hit(limit, key)
-            if wait:
-                raise TooManyAttempts(wait, key.split(":", 1)[0])
+        await self._count_address(self.settings.limit_register_address, "register", address)
 
     async def count_mail(self, address: str) -> None:
         """Count a request that sends a mail, from ``address``.
@@ -125,12 +120,7 @@ class Throttle:
         Raises:
             TooManyAttempts: too many from this address.
         """
-        limit = self.settings.limit_mail_address
-        key = limit_key("mail:address", address_subject(address))
-        if self.limiter is not None and not is_off(limit):
-            wait = await self.limiter.hit(limit, key)
-            if wait:
-                raise TooManyAttempts(wait, key.split(":", 1)[0])
+        await self._count_address(self.settings.limit_mail_address, "mail", address)
 
     async def count_passkey_options(self, address: str) -> None:
         """Count a passkey sign-in started from ``address`` (each stores a challenge),
@@ -139,12 +129,21 @@ class Throttle:
         Raises:
             TooManyAttempts: too many from this address.
         """
-        limit = self.settings.limit_login_address
-        key = limit_key("passkey:address", address_subject(address))
-        if self.limiter is not None and not is_off(limit):
-            wait = await self.limiter.hit(limit, key)
-            if wait:
-                raise TooManyAttempts(wait, key.split(":", 1)[0])
+        await self._count_address(self.settings.limit_login_address, "passkey", address)
+
+    async def _count_address(self, limit: str, scope: str, address: str) -> None:
+        """Count one event of ``scope`` from ``address`` under ``limit``.
+
+        Raises:
+            TooManyAttempts: the limit is exhausted for this address.
+        """
+        if self.limiter is None or is_off(limit):
+            return
+        wait = await self.limiter.hit(
+            limit, limit_key(f"{scope}:address", address_subject(address))
+        )
+        if wait:
+            raise TooManyAttempts(wait, scope)
 
     async def mail_allowed(self, user_id: str) -> bool:
         """Count a mail to an account; False beyond :data:`MAIL_ACCOUNT_LIMIT` (the
