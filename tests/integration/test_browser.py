@@ -124,7 +124,7 @@ def sign_in(page: Page, url: str, email: str, password: str = PASSWORD) -> None:
     page.goto(url)
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def add_plan(page: Page, title: str) -> None:
@@ -142,7 +142,7 @@ def expect_plans_page(page: Page) -> None:
 
 
 def expect_sign_in_page(page: Page) -> None:
-    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign in", exact=True)).to_be_visible()
 
 
 def wait_for_access_cookie_to_expire(context: BrowserContext, timeout: float = 10.0) -> None:
@@ -190,7 +190,7 @@ def test_create_account_sign_in_and_manage_plans(
     sign_in(page, server.url, "alice@example.com", "wrong password!")
     expect(page.get_by_role("alert")).to_have_text("Wrong email or password.")
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect_plans_page(page)
 
     for title in ("Learn JWT", "Rotate refresh tokens", "Write the README"):
@@ -529,7 +529,7 @@ def test_korean_when_the_browser_prefers_it(
     server = ui_server()
     page = new_context(locale="ko-KR").new_page()
     page.goto(server.url)
-    expect(page.get_by_role("button", name="로그인")).to_be_visible()
+    expect(page.get_by_role("button", name="로그인", exact=True)).to_be_visible()
     page.get_by_role("link", name="가입하기").click()
     expect(page.get_by_role("heading", name="계정 만들기")).to_be_visible()
     page.get_by_label("이메일").fill("judy@example.com")
@@ -545,5 +545,5 @@ def test_korean_when_the_browser_prefers_it(
     page.get_by_role("button", name="로그아웃", exact=True).click()
     page.get_by_label("이메일").fill("judy@example.com")
     page.get_by_label("비밀번호").fill("wrong password!")
-    page.get_by_role("button", name="로그인").click()
+    page.get_by_role("button", name="로그인", exact=True).click()
     expect(page.get_by_role("alert")).to_have_text("이메일 또는 비밀번호가 틀렸습니다.")

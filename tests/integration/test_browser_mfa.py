@@ -366,7 +366,7 @@ def test_the_code_step_offers_to_start_over_once_its_token_is_spent(
     start_over.click()
     expect(page.get_by_label("Email")).to_have_value("wendy@example.com")
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("heading", name=CODE_STEP)).to_be_visible()
     assert enter_code(page, app.code()).status == 200
     expect_plans_page(page)
@@ -470,7 +470,7 @@ def test_the_security_page_in_korean(
     page.get_by_role("button", name="로그아웃", exact=True).click()
     page.get_by_label("이메일").fill("yuna@example.com")
     page.get_by_label("비밀번호").fill(PASSWORD)
-    page.get_by_role("button", name="로그인").click()
+    page.get_by_role("button", name="로그인", exact=True).click()
     expect(page.get_by_role("heading", name="2단계 인증")).to_be_visible()
     page.get_by_label("인증 코드").fill(app.wrong_code())
     page.get_by_role("button", name="확인").click()

@@ -189,7 +189,7 @@ def test_a_forgotten_password_is_reset_from_the_mailed_link(
 
     page.get_by_label("Email").fill("rita@example.com")
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("alert")).to_have_text("Wrong email or password.")
 
     page.goto(link)  # the spent link, again
@@ -361,7 +361,7 @@ def test_an_unverified_address_cannot_sign_in_where_verification_is_required(
     page.get_by_label("Email").fill("uma@example.com")
     page.get_by_label("Password").fill(PASSWORD)
     with page.expect_response("**/auth/login*") as login:
-        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("button", name="Sign in", exact=True).click()
     assert login.value.status == 403
     assert login.value.json()["code"] == "email_unverified"
     expect(page.get_by_role("alert")).to_have_text(login.value.json()["detail"])
@@ -372,7 +372,7 @@ def test_an_unverified_address_cannot_sign_in_where_verification_is_required(
     page.get_by_role("link", name="Go to sign-in").click()
     page.get_by_label("Email").fill("uma@example.com")
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect_plans_page(page)
 
 
@@ -422,5 +422,5 @@ def test_the_new_pages_in_korean(
     )
     page.get_by_label("이메일").fill("minji@example.com")
     page.get_by_label("비밀번호").fill(NEW_PASSWORD)
-    page.get_by_role("button", name="로그인").click()
+    page.get_by_role("button", name="로그인", exact=True).click()
     expect(page.get_by_role("heading", name="계획")).to_be_visible()

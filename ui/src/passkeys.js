@@ -124,30 +124,6 @@ export function passkeysSupported(scope = globalThis) {
   return Boolean(scope.PublicKeyCredential && scope.navigator?.credentials?.create && scope.isSecureContext !== false);
 }
 
-/**
- * Whether this device can likely reach a passkey of its own (a platform
- * authenticator: the screen lock, a fingerprint, a face) or a phone's (hybrid), as
- * the browser tells it. The sign-in page offers passwordless sign-in only then, not
- * where the button could only fail; a browser that cannot tell is given the benefit of
- * the doubt. (A passkey on a security key alone is then still offered as the second
- * step after the password, where the server knows the account has a passkey.)
- */
-export async function passkeyReachable(PKC = browserClass()) {
-  if (!PKC) return false;
-  try {
-    if (typeof PKC.getClientCapabilities === 'function') {
-      const caps = await PKC.getClientCapabilities();
-      return Boolean(caps.passkeyPlatformAuthenticator || caps.userVerifyingPlatformAuthenticator || caps.hybridTransport);
-    }
-    if (typeof PKC.isUserVerifyingPlatformAuthenticatorAvailable === 'function') {
-      return await PKC.isUserVerifyingPlatformAuthenticatorAvailable();
-    }
-  } catch {
-    // fall through: the browser could not tell
-  }
-  return true;
-}
-
 /** The creation options of `json`, by the browser's parser where it has one. */
 export function parseCreationOptions(json, PKC = browserClass()) {
   return typeof PKC?.parseCreationOptionsFromJSON === 'function'

@@ -14,7 +14,6 @@ import {
   loginWithPasskey,
   parseCreationOptions,
   parseRequestOptions,
-  passkeyReachable,
   passkeysSupported,
   registerPasskey,
   requestOptionsFromJSON,
@@ -227,27 +226,6 @@ describe('passkeysSupported', () => {
     expect(passkeysSupported({ navigator: { credentials }, isSecureContext: true })).toBe(false);
     expect(passkeysSupported({ PublicKeyCredential: {}, navigator: {}, isSecureContext: true })).toBe(false);
     expect(passkeysSupported({ PublicKeyCredential: {}, navigator: { credentials }, isSecureContext: false })).toBe(false);
-  });
-});
-
-describe('passkeyReachable', () => {
-  const caps = (values) => ({ getClientCapabilities: async () => values });
-
-  it('follows the browser’s capabilities: a platform authenticator, or a phone', async () => {
-    expect(await passkeyReachable(caps({ passkeyPlatformAuthenticator: true }))).toBe(true);
-    expect(await passkeyReachable(caps({ userVerifyingPlatformAuthenticator: true }))).toBe(true);
-    expect(await passkeyReachable(caps({ hybridTransport: true }))).toBe(true);
-    expect(
-      await passkeyReachable(caps({ passkeyPlatformAuthenticator: false, hybridTransport: false, conditionalGet: true })),
-    ).toBe(false);
-  });
-
-  it('asks the older question where there are no capabilities, and gives the benefit of the doubt', async () => {
-    expect(await passkeyReachable({ isUserVerifyingPlatformAuthenticatorAvailable: async () => false })).toBe(false);
-    expect(await passkeyReachable({ isUserVerifyingPlatformAuthenticatorAvailable: async () => true })).toBe(true);
-    expect(await passkeyReachable({})).toBe(true);
-    expect(await passkeyReachable({ getClientCapabilities: () => Promise.reject(new Error('no')) })).toBe(true);
-    expect(await passkeyReachable(undefined)).toBe(false);
   });
 });
 

@@ -1,5 +1,5 @@
-import { useEffect, useId, useMemo, useState } from 'react';
-import { describePasskeyFailure, loginWithPasskey, passkeyReachable, passkeysSupported } from '../passkeys.js';
+import { useId, useMemo, useState } from 'react';
+import { describePasskeyFailure, loginWithPasskey, passkeysSupported } from '../passkeys.js';
 import CodeStep from './CodeStep.jsx';
 
 /**
@@ -7,27 +7,15 @@ import CodeStep from './CodeStep.jsx';
  * passkeys of this site it has), or the second step of a password sign-in (the
  * `mfaToken` of its 403 mfa_required: that account's passkeys). The session cookies
  * are set when `onSignedIn` runs; `lead` shows before the button (an "or"). The
- * passwordless button shows only where the browser says a passkey can be reached
- * (passkeyReachable); with `always` (the second step: the server knows the account
- * has one) it shows anyway, and a browser without WebAuthn says why it cannot.
+ * button shows wherever the browser has WebAuthn (a passkey may be on this device, a
+ * phone or a security key, which no browser reports beforehand); with `always` (the
+ * second step: the server knows the account has one) a browser without WebAuthn
+ * says why it cannot.
  */
 export function PasskeyButton({ api, t, mfaToken = null, onSignedIn, always = false, primary = false, lead = null }) {
   const supported = useMemo(() => passkeysSupported(), []);
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState(null); // { text, calm }
-  // Passwordless is offered where the browser says a passkey can be reached; a
-  // second step (`always`) is offered anyway: the server knows there is one.
-  const [reachable, setReachable] = useState(always);
-
-  useEffect(() => {
-    if (always || !supported) return undefined;
-    let live = true;
-    passkeyReachable().then((yes) => live && setReachable(yes));
-    return () => {
-      live = false;
-    };
-  }, [always, supported]);
-
   async function click() {
     setBusy(true);
     setMessage(null);
@@ -48,7 +36,6 @@ export function PasskeyButton({ api, t, mfaToken = null, onSignedIn, always = fa
       </p>
     ) : null;
   }
-  if (!reachable) return null;
   return (
     <div className="passkey-signin">
       {lead}
