@@ -1,4 +1,5 @@
-"""The ``authgate`` command line (Typer): serve, users, tokens, keys, database.
+"""The ``authgate`` command line (Typer): serve, doctor, users, tokens, keys, database,
+mail.
 
 Expected failures (bad input, bad configuration, unreachable database) print one
 line to stderr and exit non-zero; no tracebacks.
@@ -15,6 +16,7 @@ import sys
 import typer
 
 from authgate.cli.db import db_app
+from authgate.cli.doctor import doctor
 from authgate.cli.keys import keys_app
 from authgate.cli.mail import mail_app
 from authgate.cli.server import serve
@@ -28,6 +30,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command()(serve)
+app.command()(doctor)
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(db_app, name="db")

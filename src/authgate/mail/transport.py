@@ -79,10 +79,22 @@ class SmtpTransport:
         """``smtp host:port``."""
         return f"smtp {self._host}:{self._port}"
 
-    async def send(self, message: EmailMessage) -> str:
-        sender = parseaddr(str(message["From"]))[1]
-        recipients = [address for _, address in getaddresses([str(message["To"])]) if address]
-        client = aiosmtplib.SMTP(
+    async def check(self) -> None:
+        """Connect, secure and log in as for a send, then say NOOP: nothing is sent.
+
+        Raises:
+            MailDeliveryError: the server cannot be reached, secured or logged in to.
+        """
+        try:
+            async with self._client() as client:
+                await client.noop()
+        except aiosmtplib.SMTPResponseException as exc:
+            raise self._error(f"answered {exc.code} {exc.message}") from None
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            raise self._error(f"{type(exc).__name__}: {exc}") from None
+
+    def _client(self) -> aiosmtplib.SMTP:
+        return aiosmtplib.SMTP(
             hostname=self._host,
             port=self._port,
             username=self._username,
@@ -92,6 +104,11 @@ class SmtpTransport:
             tls_context=self._tls_context,
             timeout=self._timeout,
         )
+
+    async def send(self, message: EmailMessage) -> str:
+        sender = parseaddr(str(message["From"]))[1]
+        recipients = [address for _, address in getaddresses([str(message["To"])]) if address]
+        client = self._client()
         try:
             async with client:
                 refused, _ = await client.send_message(

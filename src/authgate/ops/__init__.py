@@ -1,0 +1,1 @@
+"""Operating authgate: checks of a deployment (``authgate doctor``)."""
