@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import logging.config
+import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from typing import Annotated
 
@@ -44,6 +46,10 @@ def serve(
         )
     _check_listen(host, port)
     run(_preflight(settings))
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each worker writes its counters to files here; /metrics sums them
+        # (authgate.web.metrics).
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="authgate-metrics-")
     proxies = settings.trusted_proxies
     uvicorn.run(
         "authgate.web.app:create_app",

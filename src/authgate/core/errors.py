@@ -18,6 +18,7 @@
     ├── LinkInvalid                 link_invalid
     ├── TooManyAttempts             too_many_attempts   (retry_after)
     ├── NotFound                    not_found
+    ├── Forbidden                   forbidden
     ├── CsrfFailed                  csrf_failed
     ├── ServiceUnavailable          service_unavailable
     ├── RefreshError
@@ -120,6 +121,12 @@ class TooManyAttempts(AuthError):
 
 class NotFound(AuthError):
     code = "not_found"
+
+
+class Forbidden(AuthError):
+    """Not for this caller (``/metrics`` from an address not allowed)."""
+
+    code = "forbidden"
 
 
 class CsrfFailed(AuthError):

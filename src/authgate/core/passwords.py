@@ -137,6 +137,10 @@ class Passwords:
         ``malloc_trim`` where there is one; False or None: nothing)."""
         self.params = params
         self.timer = timer
+        #: Hashes submitted and not finished (waiting for a thread, or running).
+        self.pending = 0
+        #: Told each hash's (or verification's) duration in seconds, on its thread.
+        self.on_hash: Callable[[float], None] | None = None
         self._hasher = PasswordHash(
             (
                 Argon2Hasher(
@@ -240,11 +244,22 @@ class Passwords:
     async def _run(self, func: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
         self._hashes += 1
+        self.pending += 1
         try:
-            return await loop.run_in_executor(self._pool, func, *args)
+            return await loop.run_in_executor(self._pool, self._timed, func, *args)
         finally:
+            self.pending -= 1
             if self._trim is not None:
                 loop.call_later(IDLE_TRIM_SECONDS, self._trim_if_idle, self._hashes)
+
+    def _timed(self, func: Callable[..., T], *args: Any) -> T:
+        """``func`` on the hashing thread, its duration told to ``on_hash``."""
+        started = self.timer()
+        try:
+            return func(*args)
+        finally:
+            if self.on_hash is not None:
+                self.on_hash(self.timer() - started)
 
     def _trim_if_idle(self, hashes_then: int) -> None:
         """If no hash started since, give freed memory back (on the pool's thread)."""

@@ -54,6 +54,10 @@ class LocalRevocations:
         self._polled_from: int | None = None
         self._synced_at = monotonic()
 
+    def size(self) -> int:
+        """Entries held: revoked tokens, sessions and users' cutoffs."""
+        return len(self._tokens) + len(self._sessions) + len(self._cutoffs)
+
     def is_revoked(self, jti: str, session_id: str | None, user_id: str, issued_at: int) -> bool:
         if self.stale_after is not None and self.monotonic() - self._synced_at > self.stale_after:
             raise ServiceUnavailable("revocation list is stale: the store is unreachable")

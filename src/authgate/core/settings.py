@@ -131,6 +131,7 @@ class Settings(BaseSettings):
     limit_login_address: str = "100 per 15 minutes"
     limit_register_address: str = "50 per hour"
     limit_mail_address: str = "20 per hour"
+    metrics_allow: str = "127.0.0.1/32,::1/128"
     public_url: str = "http://127.0.0.1:8000"
     smtp_url: Annotated[SecretStr | None, BeforeValidator(_none_if_blank)] = None
     mail_from: str = "authgate <no-reply@localhost>"

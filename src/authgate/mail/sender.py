@@ -71,6 +71,10 @@ class MailSender:
         self.clock = clock
         self._wake = asyncio.Event()
         self._failing = False
+        #: Jobs waiting, as last counted (each pass of the loop).
+        self.depth = 0
+        #: Called once per failed delivery attempt (metrics).
+        self.on_failure: Callable[[], None] | None = None
 
     def wake(self) -> None:
         """Something was queued: look now instead of at the next poll."""
@@ -82,6 +86,7 @@ class MailSender:
             try:
                 while await self.run_once():
                     pass
+                self.depth = await self.queue.depth()
                 if self._failing:
                     log.warning("mail sender working again")
                     self._failing = False
@@ -148,6 +153,8 @@ class MailSender:
             )
 
     async def _failed(self, job: QueuedJob, mail: MailOrder, exc: MailDeliveryError) -> None:
+        if self.on_failure is not None:
+            self.on_failure()
         attempts = job.attempts + 1
         if exc.permanent or attempts >= MAX_ATTEMPTS:
             why = "refused" if exc.permanent else f"undeliverable after {attempts} attempts"

@@ -157,6 +157,10 @@ class RedisRevocations:
     """The ``RevocationList`` of many instances: a :class:`LocalRevocations` kept
     current by a Redis channel (see the module docstring)."""
 
+    def size(self) -> int:
+        """Entries in this process's list."""
+        return self.local.size()
+
     def __init__(self, local: LocalRevocations, url: str, *, channel: str) -> None:
         self.local = local
         self.url = url

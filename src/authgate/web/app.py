@@ -17,6 +17,7 @@ from authgate.web.authenticate import AuthenticateProtected
 from authgate.web.errors import install_error_handlers
 from authgate.web.gate import AuthGate
 from authgate.web.methods import ApiMethods
+from authgate.web.metrics import CONTENT_TYPE, Metrics, RequestMetrics, metrics_route
 from authgate.web.middleware import BodyLimit
 from authgate.web.routes._io import json_response
 from authgate.web.routes.plans import plans_router
@@ -28,7 +29,9 @@ _NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": Fa
 STATIC = Path(__file__).resolve().parent / "static"
 
 
-def _server_lifespan(gate: AuthGate) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+def _server_lifespan(
+    gate: AuthGate, metrics: Metrics
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """The gate's lifespan, plus one thing a whole server (not a library) may decide:
     once started, every object alive is moved out of the cyclic garbage collector's
     sight (``gc.freeze``). Those ~150k long-lived objects (FastAPI, pydantic,
@@ -38,6 +41,7 @@ def _server_lifespan(gate: AuthGate) -> Callable[[FastAPI], AbstractAsyncContext
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with gate.lifespan(app):
+            metrics.attach()
             gc.collect()
             gc.freeze()
             yield
@@ -52,11 +56,13 @@ def create_app(settings: Settings | None = None, *, gate: AuthGate | None = None
         ConfigurationError: invalid settings (one line naming the variable).
     """
     gate = gate or AuthGate(settings)
+    metrics = Metrics(gate)
+    read_metrics = metrics_route(gate, metrics)
     app = FastAPI(
         title="authgate",
         summary="JWT authentication: register, login, refresh rotation, revocation, JWKS.",
         version="0.1.0",
-        lifespan=_server_lifespan(gate),
+        lifespan=_server_lifespan(gate, metrics),
         # FastAPI's OpenTelemetry hooks look up the global providers on every request
         # (~50 µs here, a sixth of a protected request) even when none is configured:
         # on only when asked for.
@@ -80,6 +86,18 @@ def create_app(settings: Settings | None = None, *, gate: AuthGate | None = None
         await gate.runtime.check_health()
         return json_response({"status": "ok"})
 
+    app.add_api_route(
+        "/metrics",
+        read_metrics,
+        methods=["GET"],
+        tags=["health"],
+        response_class=Response,
+        responses={
+            200: {"content": {CONTENT_TYPE.split(";")[0]: {}}, "description": "Prometheus text"},
+            403: {"model": ErrorOut, "description": "Not from AUTHGATE_METRICS_ALLOW"},
+        },
+    )
+
     if (STATIC / "index.html").is_file():
         # The UI answers what no route takes. Not a mount at "/": a mount takes every
         # path for every method, so an API path's wrong method would reach the files.
@@ -90,4 +108,6 @@ def create_app(settings: Settings | None = None, *, gate: AuthGate | None = None
     # Outermost: HEAD becomes GET before authentication (and so needs a token where
     # GET does); a method the path does not have is a 405, token or not.
     app.add_middleware(ApiMethods, routes_of=app)
+    # Outermost of all: every answer is counted, 405s and 401s included.
+    app.add_middleware(RequestMetrics, metrics=metrics, routes_of=app)
     return app

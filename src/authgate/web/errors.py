@@ -39,6 +39,7 @@ STATUS: dict[type[errors.AuthError], int] = {
     errors.PasskeyInvalid: 401,
     errors.TooManyAttempts: 429,
     errors.NotFound: 404,
+    errors.Forbidden: 403,
     errors.CsrfFailed: 403,
     errors.ServiceUnavailable: 503,
     errors.RefreshError: 401,
@@ -84,6 +85,8 @@ def error_response(
 ) -> Response:
     """An error answer with the contract's body, in the request's language (``extra``:
     members beside ``detail`` and ``code``, as ``mfa_required`` has)."""
+    if request is not None:  # for the request's metrics (authgate.web.metrics)
+        request.scope["authgate.error"] = code
     if detail is None:
         language = negotiate(request.headers.get("accept-language") if request else None)
         detail = message(code, language)
