@@ -11,6 +11,8 @@ authenticator): it then counts as two factors (``amr`` ``pop`` and ``mfa``).
 
 from __future__ import annotations
 
+import base64
+import functools
 import hashlib
 import json
 import logging
@@ -18,24 +20,9 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
-
-from webauthn import (
-    generate_authentication_options,
-    generate_registration_options,
-    options_to_json,
-    verify_authentication_response,
-    verify_registration_response,
-)
-from webauthn.helpers import base64url_to_bytes, bytes_to_base64url, parse_client_data_json
-from webauthn.helpers.exceptions import WebAuthnException
-from webauthn.helpers.structs import (
-    AuthenticatorSelectionCriteria,
-    PublicKeyCredentialDescriptor,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
 
 from authgate.core.accounts import Accounts
 from authgate.core.context import ServiceContext, to_datetime
@@ -53,6 +40,33 @@ from authgate.core.models import Passkey, Principal, User, WebauthnFlow
 
 log = logging.getLogger("authgate")
 
+# py_webauthn (with the ASN.1 and certificate parsers it pulls in) is ~8 MB of a
+# process's memory: it is imported by the first passkey ceremony, not at start-up,
+# so deployments that never see a passkey do not carry it.
+
+
+@functools.cache
+def _lib() -> SimpleNamespace:
+    """py_webauthn's functions and types, imported on first use."""
+    import webauthn
+    from webauthn import helpers
+    from webauthn.helpers import exceptions, structs
+
+    return SimpleNamespace(
+        generate_authentication_options=webauthn.generate_authentication_options,
+        generate_registration_options=webauthn.generate_registration_options,
+        options_to_json=webauthn.options_to_json,
+        verify_authentication_response=webauthn.verify_authentication_response,
+        verify_registration_response=webauthn.verify_registration_response,
+        parse_client_data_json=helpers.parse_client_data_json,
+        WebAuthnException=exceptions.WebAuthnException,
+        AuthenticatorSelectionCriteria=structs.AuthenticatorSelectionCriteria,
+        PublicKeyCredentialDescriptor=structs.PublicKeyCredentialDescriptor,
+        ResidentKeyRequirement=structs.ResidentKeyRequirement,
+        UserVerificationRequirement=structs.UserVerificationRequirement,
+    )
+
+
 FLOW_SECONDS = 300
 MAX_NAME_CHARS = 100
 MAX_CREDENTIAL_CHARS = 64 * 1024
@@ -63,7 +77,7 @@ def _sha256(value: str) -> str:
 
 
 def _registration_key(challenge: bytes) -> str:
-    return _sha256("register:" + bytes_to_base64url(challenge))
+    return _sha256("register:" + _b64url(challenge))
 
 
 class Passkeys:
@@ -87,17 +101,17 @@ class Passkeys:
         self.mfa.require_recent(principal)
         user = await self.accounts.me(principal)
         existing = await self.store.list(user.id)
-        options = generate_registration_options(
+        options = _lib().generate_registration_options(
             rp_id=self.rp_id,
             rp_name="authgate",
             user_name=user.email,
             user_id=user.id.encode(),
-            authenticator_selection=AuthenticatorSelectionCriteria(
-                resident_key=ResidentKeyRequirement.PREFERRED,
-                user_verification=UserVerificationRequirement.PREFERRED,
+            authenticator_selection=_lib().AuthenticatorSelectionCriteria(
+                resident_key=_lib().ResidentKeyRequirement.PREFERRED,
+                user_verification=_lib().UserVerificationRequirement.PREFERRED,
             ),
             exclude_credentials=[
-                PublicKeyCredentialDescriptor(id=base64url_to_bytes(p.credential_id))
+                _lib().PublicKeyCredentialDescriptor(id=_unb64url(p.credential_id))
                 for p in existing
             ],
             timeout=FLOW_SECONDS * 1000,
@@ -105,7 +119,7 @@ class Passkeys:
         await self._start_flow(
             _registration_key(options.challenge), "register", options.challenge, user.id
         )
-        return dict(json.loads(options_to_json(options)))
+        return dict(json.loads(_lib().options_to_json(options)))
 
     async def register(self, principal: Principal, credential: Any, name: str | None) -> Passkey:
         """Store the passkey the browser created for the caller's options.
@@ -121,18 +135,18 @@ class Passkeys:
         if flow is None or flow.kind != "register" or flow.user_id != user.id:
             raise PasskeyNotRegistered("no such registration in flight")
         try:
-            verified = verify_registration_response(
+            verified = _lib().verify_registration_response(
                 credential=credential,
                 expected_challenge=flow.challenge,
                 expected_rp_id=self.rp_id,
                 expected_origin=self.origin,
             )
-        except (WebAuthnException, ValueError, TypeError, KeyError) as exc:
+        except (_lib().WebAuthnException, ValueError, TypeError, KeyError) as exc:
             raise PasskeyNotRegistered(f"registration does not verify: {exc}") from None
         passkey = Passkey(
             id=str(uuid.uuid4()),
             user_id=user.id,
-            credential_id=bytes_to_base64url(verified.credential_id),
+            credential_id=_b64url(verified.credential_id),
             public_key=verified.credential_public_key,
             sign_count=verified.sign_count,
             name=_clean_name(name) or "Passkey",
@@ -175,27 +189,27 @@ class Passkeys:
         discoverable passkey, or (with an ``mfa_token``) that sign-in's user's."""
         user_id = None
         token_hash = None
-        allowed: list[PublicKeyCredentialDescriptor] = []
+        allowed: list[Any] = []
         if mfa_token is not None:
             challenge = await self.mfa.live_challenge(mfa_token)
             user_id, token_hash = challenge.user_id, challenge.token_hash
             allowed = [
-                PublicKeyCredentialDescriptor(id=base64url_to_bytes(p.credential_id))
+                _lib().PublicKeyCredentialDescriptor(id=_unb64url(p.credential_id))
                 for p in await self.store.list(user_id)
             ]
-        options = generate_authentication_options(
+        options = _lib().generate_authentication_options(
             rp_id=self.rp_id,
             allow_credentials=allowed,
             # Passwordless needs it (the passkey is both factors); a second step not.
-            user_verification=UserVerificationRequirement.PREFERRED
+            user_verification=_lib().UserVerificationRequirement.PREFERRED
             if mfa_token is not None
-            else UserVerificationRequirement.REQUIRED,
+            else _lib().UserVerificationRequirement.REQUIRED,
             timeout=FLOW_SECONDS * 1000,
         )
         flow = secrets.token_urlsafe(32)
         kind = "mfa" if mfa_token is not None else "login"
         await self._start_flow(_sha256(flow), kind, options.challenge, user_id, token_hash)
-        return dict(json.loads(options_to_json(options))), flow
+        return dict(json.loads(_lib().options_to_json(options))), flow
 
     async def verify_login(
         self, flow_token: str, credential: Any
@@ -217,7 +231,7 @@ class Passkeys:
         if passkey is None or (flow.user_id is not None and passkey.user_id != flow.user_id):
             raise PasskeyInvalid("unknown passkey")
         try:
-            verified = verify_authentication_response(
+            verified = _lib().verify_authentication_response(
                 credential=credential,
                 expected_challenge=flow.challenge,
                 expected_rp_id=self.rp_id,
@@ -226,7 +240,7 @@ class Passkeys:
                 credential_current_sign_count=passkey.sign_count,
                 require_user_verification=flow.kind == "login",
             )
-        except (WebAuthnException, ValueError, TypeError, KeyError) as exc:
+        except (_lib().WebAuthnException, ValueError, TypeError, KeyError) as exc:
             if "sign count" in str(exc).lower():
                 log.warning("passkey %s of user %s: %s", passkey.id, passkey.user_id, exc)
             raise PasskeyInvalid(f"assertion does not verify: {exc}") from None
@@ -272,6 +286,22 @@ class Passkeys:
         )
 
 
+def _b64url(data: bytes) -> str:
+    """Base64url without padding (as WebAuthn's JSON writes bytes)."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64url(text: str) -> bytes:
+    """Bytes from base64url with or without padding.
+
+    Raises:
+        ValueError, TypeError: not base64url text.
+    """
+    if not isinstance(text, str):
+        raise TypeError("not a string")
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
 def _clean_name(name: str | None) -> str:
     if name is None:
         return ""
@@ -281,14 +311,14 @@ def _clean_name(name: str | None) -> str:
 def _client_challenge(credential: Any) -> bytes:
     try:
         client_data = credential["response"]["clientDataJSON"]
-        return parse_client_data_json(base64url_to_bytes(client_data)).challenge
-    except (WebAuthnException, ValueError, TypeError, KeyError) as exc:
+        return bytes(_lib().parse_client_data_json(_unb64url(client_data)).challenge)
+    except (_lib().WebAuthnException, ValueError, TypeError, KeyError) as exc:
         raise PasskeyNotRegistered(f"malformed credential: {exc}") from None
 
 
 def _credential_id(credential: Any) -> str:
     try:
         raw = credential["rawId"]
-        return bytes_to_base64url(base64url_to_bytes(raw))
+        return _b64url(_unb64url(raw))
     except (ValueError, TypeError, KeyError) as exc:
         raise PasskeyInvalid(f"malformed credential: {exc}") from None

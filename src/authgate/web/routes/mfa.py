@@ -4,7 +4,6 @@ the service, answers."""
 import io
 from typing import TYPE_CHECKING, Annotated
 
-import segno
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
@@ -20,7 +19,11 @@ _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def qr_svg(uri: str) -> str:
-    """The ``otpauth://`` URI as an SVG QR code (a complete document)."""
+    """The ``otpauth://`` URI as an SVG QR code (a complete document). segno is
+    imported by the first enrolment, not at start-up (a process that never enrols
+    does not carry it)."""
+    import segno
+
     out = io.BytesIO()
     segno.make(uri, error="m").save(out, kind="svg", scale=4, border=2, xmldecl=False)
     return out.getvalue().decode()
