@@ -37,7 +37,13 @@ from authgate.core.keys import KeyRing
 from authgate.core.models import Principal
 from authgate.core.ports import Clock
 from authgate.core.tokens import TokenVerifier
-from authgate.web.deps import MAX_TOKEN_CHARS, bearer_token, mfa_dependency, recent_dependency
+from authgate.web.deps import (
+    MAX_TOKEN_CHARS,
+    bearer_token,
+    mfa_dependency,
+    recent_dependency,
+    roles_dependency,
+)
 
 log = logging.getLogger("authgate.verify")
 
@@ -134,6 +140,11 @@ class JWKSVerifier:
         """``Depends(verifier.require_mfa)``: the caller, signed in with two factors
         (``amr`` holds ``mfa``); else 403 ``reauth_required``."""
         return mfa_dependency(self.current_user)
+
+    def require_roles(self, *roles: str) -> Callable[[Request], Awaitable[Principal]]:
+        """``Depends(verifier.require_roles("admin"))``: the caller, with every one of
+        ``roles`` in its token (``roles`` claim); else 403 ``forbidden``."""
+        return roles_dependency(self.current_user, roles)
 
     def recent_auth(self, max_age: float) -> Callable[[Request], Awaitable[Principal]]:
         """``Depends(verifier.recent_auth(max_age=300))``: the caller, signed in at most

@@ -88,6 +88,26 @@ def user_disable(email: str) -> None:
     typer.echo(f"disabled {user.email}; every session and token of theirs is revoked")
 
 
+@user_app.command("role")
+def user_role(
+    email: str,
+    action: Annotated[str, typer.Argument(help="add or remove")],
+    role: str,
+) -> None:
+    """Grant (add) or take back (remove) a role, carried in the ``roles`` claim.
+    Taking one back refuses the user's current access tokens at once; their
+    sessions go on, and the next refresh gives tokens without it."""
+    if action not in ("add", "remove"):
+        fail(f"the action is add or remove, not {action!r}")
+
+    @with_runtime
+    async def change(service: Any) -> Any:
+        return await service.set_role(email, role, granted=action == "add")
+
+    user = run(change())
+    typer.echo(f"{user.email}: roles {', '.join(user.roles) or '(none)'}")
+
+
 @user_app.command("reset-mfa")
 def user_reset_mfa(email: str) -> None:
     """Remove a user's second factors (a lost phone): their authenticator app,

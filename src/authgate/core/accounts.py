@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import re
 import uuid
 
 from authgate.core.context import ServiceContext, to_datetime
 from authgate.core.emails import login_key, normalize_email
-from authgate.core.errors import InvalidCredentials, NotFound, TokenInvalid, TokenRevoked
+from authgate.core.errors import (
+    InvalidCredentials,
+    NotFound,
+    TokenInvalid,
+    TokenRevoked,
+    ValidationFailed,
+)
 from authgate.core.models import Principal, User
 from authgate.core.passwords import check_password_policy
 from authgate.core.revoker import Revoker
 
 log = logging.getLogger("authgate")
+
+#: A role's name (``admin``, ``support``, ``reports-reader``).
+ROLE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+MAX_ROLES = 32
 
 
 class Accounts:
@@ -74,6 +86,30 @@ class Accounts:
         await self.revoker.tokens_before(user.id, int(now) + 1, now)
         log.info("disabled user %s", user.id)
         return user
+
+    async def set_role(self, email: str, role: str, *, granted: bool) -> User:
+        """``authgate user role``: grant or take back a role. Taking one back
+        refuses the user's access tokens issued until now (on every instance): the
+        next refresh gives tokens without it, within seconds rather than at ``exp``.
+
+        Raises:
+            ValidationFailed: not a role name (``a-z``, digits, ``_``, ``-``; 1 to 32).
+            NotFound: no such account.
+        """
+        if not ROLE_NAME.fullmatch(role):
+            raise ValidationFailed("a role is 1 to 32 of a-z, 0-9, _ and -, starting with a letter")
+        user = await self.context.users.by_email(login_key(email))
+        if user is None:
+            raise NotFound("no such user")
+        roles = [r for r in user.roles if r != role] + ([role] if granted else [])
+        if len(roles) > MAX_ROLES:
+            raise ValidationFailed(f"at most {MAX_ROLES} roles")
+        await self.context.users.set_roles(user.id, sorted(roles))
+        if not granted and role in user.roles:
+            now = self.context.clock()
+            await self.revoker.tokens_before(user.id, int(now) + 1, now)
+        log.info("user %s %s role %s", user.id, "granted" if granted else "lost", role)
+        return dataclasses.replace(user, roles=tuple(sorted(roles)))
 
     async def change_password(
         self, principal: Principal, current_password: str, new_password: str

@@ -46,6 +46,7 @@ class Lifetimes:
             # A session opened before sign-in times were kept: its creation.
             auth_time=session.auth_time or int(session.created_at.timestamp()),
             amr=session.amr,
+            roles=user.roles,
         )
         refresh_left = min(self.idle, self.end(session) - now)
         return TokenPair(

@@ -17,6 +17,8 @@ class User:
     created_at: datetime
     disabled_at: datetime | None = None
     email_verified_at: datetime | None = None
+    #: Roles granted (``authgate user role``), carried in the ``roles`` claim.
+    roles: tuple[str, ...] = ()
 
     @property
     def is_disabled(self) -> bool:
@@ -42,6 +44,7 @@ class Principal:
     auth_time: int = 0
     #: How (RFC 8176): ``pwd``, ``otp``, ``mfa``.
     amr: tuple[str, ...] = ("pwd",)
+    roles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

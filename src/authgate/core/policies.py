@@ -7,7 +7,7 @@ other services apply the same rules.
 
 from __future__ import annotations
 
-from authgate.core.errors import ReauthRequired
+from authgate.core.errors import Forbidden, ReauthRequired
 from authgate.core.models import Principal
 
 
@@ -16,6 +16,13 @@ def check_mfa(principal: Principal) -> None:
     (``amr`` holds ``mfa``: a code after the password, or a user-verified passkey)."""
     if "mfa" not in principal.amr:
         raise ReauthRequired("a sign-in with a second factor is required")
+
+
+def check_roles(principal: Principal, roles: tuple[str, ...]) -> None:
+    """Raises Forbidden unless the token carries every one of ``roles``."""
+    missing = [role for role in roles if role not in principal.roles]
+    if missing:
+        raise Forbidden(f"missing role(s): {', '.join(missing)}")
 
 
 def check_recent(principal: Principal, now: float, max_age: float) -> None:

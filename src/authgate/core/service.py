@@ -138,6 +138,10 @@ class AuthService(RecoveryFacade, FactorsFacade):
         """See :meth:`Accounts.disable`."""
         return await self.accounts.disable(email)
 
+    async def set_role(self, email: str, role: str, *, granted: bool) -> User:
+        """See :meth:`Accounts.set_role`."""
+        return await self.accounts.set_role(email, role, granted=granted)
+
     async def change_password(
         self, principal: Principal, current_password: str, new_password: str
     ) -> None:

@@ -81,6 +81,9 @@ def _check_claims(claims: dict[str, Any], rules: TokenRules) -> Principal:
     amr = claims.get("amr", ["pwd"])
     if not isinstance(amr, list) or not all(isinstance(m, str) for m in amr) or len(amr) > 8:
         raise TokenInvalid("amr is not a list of strings")
+    roles = claims.get("roles", [])
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles) or len(roles) > 32:
+        raise TokenInvalid("roles is not a list of strings")
     if rules.issuer is not None and claims.get("iss") != rules.issuer:
         raise TokenInvalid("wrong issuer")
     if rules.audience is not None:
@@ -110,6 +113,7 @@ def principal_of(claims: dict[str, Any]) -> Principal:
         email_verified=claims.get("email_verified") is True,
         auth_time=int(claims.get("auth_time", claims["iat"])),
         amr=tuple(claims.get("amr", ("pwd",))),
+        roles=tuple(claims.get("roles", ())),
     )
 
 
@@ -233,6 +237,7 @@ class AccessTokens(TokenVerifier):
         email_verified: bool = False,
         auth_time: int | None = None,
         amr: tuple[str, ...] = ("pwd",),
+        roles: tuple[str, ...] = (),
     ) -> tuple[str, Principal]:
         """Sign a new access token for a user (and the session it belongs to); its
         ``jti`` is ``token_id`` if given, else random."""
@@ -250,6 +255,8 @@ class AccessTokens(TokenVerifier):
         }
         if session_id is not None:
             claims["sid"] = session_id
+        if roles:  # only when the user has any (API.md §4)
+            claims["roles"] = list(roles)
         if self.issuer is not None:
             claims["iss"] = self.issuer
         if self.audience is not None:

@@ -52,6 +52,9 @@ class MemoryUsers:
             self._by_id[user_id], password_hash=password_hash
         )
 
+    async def set_roles(self, user_id: str, roles: Sequence[str]) -> None:
+        self._by_id[user_id] = dataclasses.replace(self._by_id[user_id], roles=tuple(roles))
+
     async def disable(self, user_id: str, when: datetime) -> None:
         self._by_id[user_id] = dataclasses.replace(self._by_id[user_id], disabled_at=when)
 

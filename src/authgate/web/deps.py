@@ -19,7 +19,7 @@ from fastapi.security import OAuth2PasswordBearer
 
 from authgate.core.errors import TokenInvalid, TokenMissing
 from authgate.core.models import Principal
-from authgate.core.policies import check_mfa, check_recent
+from authgate.core.policies import check_mfa, check_recent, check_roles
 from authgate.core.ports import Clock
 
 if TYPE_CHECKING:
@@ -105,6 +105,18 @@ def mfa_dependency(current: PrincipalOf) -> PrincipalOf:
         return principal
 
     return require_mfa
+
+
+def roles_dependency(current: PrincipalOf, roles: tuple[str, ...]) -> PrincipalOf:
+    """A dependency like ``current``, that also requires every one of ``roles``
+    (403 ``forbidden`` without)."""
+
+    async def require_roles(request: Request) -> Principal:
+        principal = await current(request)
+        check_roles(principal, roles)
+        return principal
+
+    return require_roles
 
 
 def recent_dependency(current: PrincipalOf, clock: Clock, max_age: float) -> PrincipalOf:

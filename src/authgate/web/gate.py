@@ -29,7 +29,13 @@ from authgate.core.service import AuthService
 from authgate.core.settings import Settings, load_settings
 from authgate.runtime import Runtime
 from authgate.web.cookies import CookieTransport
-from authgate.web.deps import CurrentUser, PrincipalOf, mfa_dependency, recent_dependency
+from authgate.web.deps import (
+    CurrentUser,
+    PrincipalOf,
+    mfa_dependency,
+    recent_dependency,
+    roles_dependency,
+)
 from authgate.web.errors import ensure_auth_errors_handled
 from authgate.web.routes.auth import auth_router
 from authgate.web.routes.mfa import mfa_routes
@@ -74,6 +80,11 @@ class AuthGate:
         recovery_routes(self.router, self)
         mfa_routes(self.router, self)
         passkey_routes(self.router, self)
+
+    def require_roles(self, *roles: str) -> PrincipalOf:
+        """``Depends(gate.require_roles("admin"))``: the caller, with every one of
+        ``roles`` in its token; else 403 ``forbidden``."""
+        return roles_dependency(self.current_user, roles)
 
     def recent_auth(self, max_age: float | None = None) -> PrincipalOf:
         """``Depends(gate.recent_auth(max_age=300))``: the caller, signed in at most

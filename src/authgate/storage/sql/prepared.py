@@ -68,7 +68,11 @@ class SqliteForm:
 
 
 class Prepared:
-    """A Core statement, and its SQLite form (compiled on first use, then reused)."""
+    """A Core statement, and its SQLite form (compiled on first use, then reused).
+
+    Give every column of an INSERT a value (a ``bindparam``): a column's Python-side
+    ``default`` is applied by the engine at execution, which the SQLite form does not
+    go through (it would bind NULL)."""
 
     __slots__ = ("_sqlite", "statement")
 

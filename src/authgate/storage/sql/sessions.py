@@ -80,6 +80,7 @@ _FIND_REFRESH = Prepared(
         users.c.created_at,
         users.c.disabled_at,
         users.c.email_verified_at,
+        users.c.roles,
     )
     .select_from(refresh_tokens)
     .join(sessions, sessions.c.id == refresh_tokens.c.session_id)

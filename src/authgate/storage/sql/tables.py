@@ -65,6 +65,7 @@ users = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("disabled_at", UTCDateTime, nullable=True),
     Column("email_verified_at", UTCDateTime, nullable=True),
+    Column("roles", String(255), nullable=False, default=""),
 )
 
 sessions = Table(

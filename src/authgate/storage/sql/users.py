@@ -26,6 +26,7 @@ _COLUMNS = (
     users.c.created_at,
     users.c.disabled_at,
     users.c.email_verified_at,
+    users.c.roles,
 )
 _BY_EMAIL = Prepared(select(*_COLUMNS).where(users.c.email_key == bindparam("key")))
 _BY_ID = Prepared(select(*_COLUMNS).where(users.c.id == bindparam("id")))
@@ -38,6 +39,7 @@ _INSERT = Prepared(
         created_at=bindparam("created_at"),
         disabled_at=bindparam("disabled_at"),
         email_verified_at=bindparam("email_verified_at"),
+        roles=bindparam("roles"),
     )
 )
 _SET_PASSWORD_HASH = Prepared(
@@ -46,6 +48,9 @@ _SET_PASSWORD_HASH = Prepared(
 #: A password change ends every live link token of the account (API.md §3.1).
 END_LINK_TOKENS = Prepared(
     delete(email_tokens).where(email_tokens.c.user_id == bindparam("user_id"))
+)
+_SET_ROLES = Prepared(
+    update(users).where(users.c.id == bindparam("uid")).values(roles=bindparam("role_list"))
 )
 _DISABLE = Prepared(
     update(users)
@@ -56,8 +61,9 @@ _DISABLE = Prepared(
 
 def user_from_row(row: Any) -> User:
     """A user from the columns of ``_COLUMNS``, in their order."""
-    user_id, email, password_hash, created_at, disabled_at, email_verified_at = row
+    user_id, email, password_hash, created_at, disabled_at, email_verified_at, roles = row
     return User(
+        roles=tuple(roles.split()) if roles else (),
         id=user_id,
         email=email,
         password_hash=password_hash,
@@ -85,6 +91,7 @@ class SqlUsers:
                             "created_at": user.created_at,
                             "disabled_at": user.disabled_at,
                             "email_verified_at": user.email_verified_at,
+                            "roles": " ".join(user.roles),
                         },
                     )
                 ]
@@ -106,6 +113,7 @@ class SqlUsers:
                         "created_at": user.created_at,
                         "disabled_at": user.disabled_at,
                         "email_verified_at": user.email_verified_at,
+                        "roles": " ".join(user.roles),
                     }
                     for user, key in new
                     if key not in taken
@@ -134,6 +142,9 @@ class SqlUsers:
                 (END_LINK_TOKENS, {"user_id": user_id}),
             ]
         )
+
+    async def set_roles(self, user_id: str, roles: Sequence[str]) -> None:
+        await self.db.write([(_SET_ROLES, {"uid": user_id, "role_list": " ".join(roles)})])
 
     async def disable(self, user_id: str, when: datetime) -> None:
         await self.db.write([(_DISABLE, {"user_id": user_id, "when": when})])
