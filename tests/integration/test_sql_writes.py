@@ -170,3 +170,16 @@ async def test_the_writer_stores_datetimes_as_the_engine_does(tmp_path: Path) ->
         (by_engine,) = raw.execute("SELECT created_at FROM plans").fetchone()
         (by_writer,) = raw.execute("SELECT created_at FROM sessions").fetchone()
     assert by_writer == by_engine == "2026-11-27 06:00:00.000000"
+
+
+def test_a_column_left_out_of_an_insert_gets_its_default_on_sqlite() -> None:
+    """The SQLite form binds a column's scalar Python default, as the engine applies
+    it (it bound NULL: registration answered email_taken once a NOT NULL column with a
+    default was added to users)."""
+    from sqlalchemy import bindparam, insert
+
+    from authgate.storage.sql.prepared import Prepared
+    from authgate.storage.sql.tables import users
+
+    form = Prepared(insert(users).values(id=bindparam("id"))).sqlite
+    assert form.params({"id": "x"})["roles"] == ""

@@ -69,10 +69,8 @@ class SqliteForm:
 
 class Prepared:
     """A Core statement, and its SQLite form (compiled on first use, then reused).
-
-    Give every column of an INSERT a value (a ``bindparam``): a column's Python-side
-    ``default`` is applied by the engine at execution, which the SQLite form does not
-    go through (it would bind NULL)."""
+    A column left out of an INSERT gets its scalar Python-side ``default`` in both
+    forms (the engine applies it at execution; the SQLite form binds it)."""
 
     __slots__ = ("_sqlite", "statement")
 
@@ -85,6 +83,14 @@ class Prepared:
         if self._sqlite is None:
             self._sqlite = _compile(self.statement)
         return self._sqlite
+
+
+def _scalar_default(statement: Executable, name: str) -> Any:
+    """The scalar ``default`` of the column ``name`` an INSERT or UPDATE fills, if any."""
+    table = getattr(statement, "table", None)
+    column = table.c.get(name) if table is not None else None
+    default = getattr(column, "default", None)
+    return default.arg if default is not None and default.is_scalar else None
 
 
 def _compile(statement: Executable) -> SqliteForm:
@@ -101,6 +107,8 @@ def _compile(statement: Executable) -> SqliteForm:
         process = bind.type.dialect_impl(_SQLITE).bind_processor(_SQLITE)
         if not bind.required:
             value = bind.effective_value
+            if value is None:  # a column's Python-side default, as the engine applies it
+                value = _scalar_default(statement, name)
             constants[name] = value if process is None else process(value)
         elif process is not None and name not in {known for known, _ in binds}:
             binds.append((name, process))  # a name used twice is converted once

@@ -39,7 +39,6 @@ _INSERT = Prepared(
         created_at=bindparam("created_at"),
         disabled_at=bindparam("disabled_at"),
         email_verified_at=bindparam("email_verified_at"),
-        roles=bindparam("roles"),
     )
 )
 _SET_PASSWORD_HASH = Prepared(
@@ -91,7 +90,6 @@ class SqlUsers:
                             "created_at": user.created_at,
                             "disabled_at": user.disabled_at,
                             "email_verified_at": user.email_verified_at,
-                            "roles": " ".join(user.roles),
                         },
                     )
                 ]
