@@ -11,8 +11,6 @@ authenticator): it then counts as two factors (``amr`` ``pop`` and ``mfa``).
 
 from __future__ import annotations
 
-import base64
-import functools
 import hashlib
 import json
 import logging
@@ -20,10 +18,10 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
-from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
 
+from authgate.core import webauthn_lib
 from authgate.core.accounts import Accounts
 from authgate.core.context import ServiceContext, to_datetime
 from authgate.core.errors import (
@@ -37,34 +35,9 @@ from authgate.core.errors import (
 from authgate.core.factor_ports import PasskeyStore
 from authgate.core.mfa import Mfa
 from authgate.core.models import Passkey, Principal, User, WebauthnFlow
+from authgate.core.webauthn_lib import b64url, unb64url
 
 log = logging.getLogger("authgate")
-
-# py_webauthn (with the ASN.1 and certificate parsers it pulls in) is ~8 MB of a
-# process's memory: it is imported by the first passkey ceremony, not at start-up,
-# so deployments that never see a passkey do not carry it.
-
-
-@functools.cache
-def _lib() -> SimpleNamespace:
-    """py_webauthn's functions and types, imported on first use."""
-    import webauthn
-    from webauthn import helpers
-    from webauthn.helpers import exceptions, structs
-
-    return SimpleNamespace(
-        generate_authentication_options=webauthn.generate_authentication_options,
-        generate_registration_options=webauthn.generate_registration_options,
-        options_to_json=webauthn.options_to_json,
-        verify_authentication_response=webauthn.verify_authentication_response,
-        verify_registration_response=webauthn.verify_registration_response,
-        parse_client_data_json=helpers.parse_client_data_json,
-        WebAuthnException=exceptions.WebAuthnException,
-        AuthenticatorSelectionCriteria=structs.AuthenticatorSelectionCriteria,
-        PublicKeyCredentialDescriptor=structs.PublicKeyCredentialDescriptor,
-        ResidentKeyRequirement=structs.ResidentKeyRequirement,
-        UserVerificationRequirement=structs.UserVerificationRequirement,
-    )
 
 
 FLOW_SECONDS = 300
@@ -77,7 +50,7 @@ def _sha256(value: str) -> str:
 
 
 def _registration_key(challenge: bytes) -> str:
-    return _sha256("register:" + _b64url(challenge))
+    return _sha256("register:" + b64url(challenge))
 
 
 class Passkeys:
@@ -101,17 +74,17 @@ class Passkeys:
         self.mfa.require_recent(principal)
         user = await self.accounts.me(principal)
         existing = await self.store.list(user.id)
-        options = _lib().generate_registration_options(
+        options = webauthn_lib.load().generate_registration_options(
             rp_id=self.rp_id,
             rp_name="authgate",
             user_name=user.email,
             user_id=user.id.encode(),
-            authenticator_selection=_lib().AuthenticatorSelectionCriteria(
-                resident_key=_lib().ResidentKeyRequirement.PREFERRED,
-                user_verification=_lib().UserVerificationRequirement.PREFERRED,
+            authenticator_selection=webauthn_lib.load().AuthenticatorSelectionCriteria(
+                resident_key=webauthn_lib.load().ResidentKeyRequirement.PREFERRED,
+                user_verification=webauthn_lib.load().UserVerificationRequirement.PREFERRED,
             ),
             exclude_credentials=[
-                _lib().PublicKeyCredentialDescriptor(id=_unb64url(p.credential_id))
+                webauthn_lib.load().PublicKeyCredentialDescriptor(id=unb64url(p.credential_id))
                 for p in existing
             ],
             timeout=FLOW_SECONDS * 1000,
@@ -119,7 +92,7 @@ class Passkeys:
         await self._start_flow(
             _registration_key(options.challenge), "register", options.challenge, user.id
         )
-        return dict(json.loads(_lib().options_to_json(options)))
+        return dict(json.loads(webauthn_lib.load().options_to_json(options)))
 
     async def register(self, principal: Principal, credential: Any, name: str | None) -> Passkey:
         """Store the passkey the browser created for the caller's options.
@@ -135,18 +108,18 @@ class Passkeys:
         if flow is None or flow.kind != "register" or flow.user_id != user.id:
             raise PasskeyNotRegistered("no such registration in flight")
         try:
-            verified = _lib().verify_registration_response(
+            verified = webauthn_lib.load().verify_registration_response(
                 credential=credential,
                 expected_challenge=flow.challenge,
                 expected_rp_id=self.rp_id,
                 expected_origin=self.origin,
             )
-        except (_lib().WebAuthnException, ValueError, TypeError, KeyError) as exc:
+        except (webauthn_lib.load().WebAuthnException, ValueError, TypeError, KeyError) as exc:
             raise PasskeyNotRegistered(f"registration does not verify: {exc}") from None
         passkey = Passkey(
             id=str(uuid.uuid4()),
             user_id=user.id,
-            credential_id=_b64url(verified.credential_id),
+            credential_id=b64url(verified.credential_id),
             public_key=verified.credential_public_key,
             sign_count=verified.sign_count,
             name=_clean_name(name) or "Passkey",
@@ -194,22 +167,22 @@ class Passkeys:
             challenge = await self.mfa.live_challenge(mfa_token)
             user_id, token_hash = challenge.user_id, challenge.token_hash
             allowed = [
-                _lib().PublicKeyCredentialDescriptor(id=_unb64url(p.credential_id))
+                webauthn_lib.load().PublicKeyCredentialDescriptor(id=unb64url(p.credential_id))
                 for p in await self.store.list(user_id)
             ]
-        options = _lib().generate_authentication_options(
+        options = webauthn_lib.load().generate_authentication_options(
             rp_id=self.rp_id,
             allow_credentials=allowed,
             # Passwordless needs it (the passkey is both factors); a second step not.
-            user_verification=_lib().UserVerificationRequirement.PREFERRED
+            user_verification=webauthn_lib.load().UserVerificationRequirement.PREFERRED
             if mfa_token is not None
-            else _lib().UserVerificationRequirement.REQUIRED,
+            else webauthn_lib.load().UserVerificationRequirement.REQUIRED,
             timeout=FLOW_SECONDS * 1000,
         )
         flow = secrets.token_urlsafe(32)
         kind = "mfa" if mfa_token is not None else "login"
         await self._start_flow(_sha256(flow), kind, options.challenge, user_id, token_hash)
-        return dict(json.loads(_lib().options_to_json(options))), flow
+        return dict(json.loads(webauthn_lib.load().options_to_json(options))), flow
 
     async def verify_login(
         self, flow_token: str, credential: Any
@@ -231,7 +204,7 @@ class Passkeys:
         if passkey is None or (flow.user_id is not None and passkey.user_id != flow.user_id):
             raise PasskeyInvalid("unknown passkey")
         try:
-            verified = _lib().verify_authentication_response(
+            verified = webauthn_lib.load().verify_authentication_response(
                 credential=credential,
                 expected_challenge=flow.challenge,
                 expected_rp_id=self.rp_id,
@@ -240,7 +213,7 @@ class Passkeys:
                 credential_current_sign_count=passkey.sign_count,
                 require_user_verification=flow.kind == "login",
             )
-        except (_lib().WebAuthnException, ValueError, TypeError, KeyError) as exc:
+        except (webauthn_lib.load().WebAuthnException, ValueError, TypeError, KeyError) as exc:
             if "sign count" in str(exc).lower():
                 log.warning("passkey %s of user %s: %s", passkey.id, passkey.user_id, exc)
             raise PasskeyInvalid(f"assertion does not verify: {exc}") from None
@@ -286,22 +259,6 @@ class Passkeys:
         )
 
 
-def _b64url(data: bytes) -> str:
-    """Base64url without padding (as WebAuthn's JSON writes bytes)."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64url(text: str) -> bytes:
-    """Bytes from base64url with or without padding.
-
-    Raises:
-        ValueError, TypeError: not base64url text.
-    """
-    if not isinstance(text, str):
-        raise TypeError("not a string")
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
 def _clean_name(name: str | None) -> str:
     if name is None:
         return ""
@@ -311,14 +268,14 @@ def _clean_name(name: str | None) -> str:
 def _client_challenge(credential: Any) -> bytes:
     try:
         client_data = credential["response"]["clientDataJSON"]
-        return bytes(_lib().parse_client_data_json(_unb64url(client_data)).challenge)
-    except (_lib().WebAuthnException, ValueError, TypeError, KeyError) as exc:
+        return bytes(webauthn_lib.load().parse_client_data_json(unb64url(client_data)).challenge)
+    except (webauthn_lib.load().WebAuthnException, ValueError, TypeError, KeyError) as exc:
         raise PasskeyNotRegistered(f"malformed credential: {exc}") from None
 
 
 def _credential_id(credential: Any) -> str:
     try:
         raw = credential["rawId"]
-        return _b64url(_unb64url(raw))
+        return b64url(unb64url(raw))
     except (ValueError, TypeError, KeyError) as exc:
         raise PasskeyInvalid(f"malformed credential: {exc}") from None
