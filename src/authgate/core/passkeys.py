@@ -42,7 +42,6 @@ log = logging.getLogger("authgate")
 
 FLOW_SECONDS = 300
 MAX_NAME_CHARS = 100
-MAX_CREDENTIAL_CHARS = 64 * 1024
 
 
 def _sha256(value: str) -> str:
