@@ -11,7 +11,6 @@ the account's login limit like wrong passwords.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import logging
 import secrets
@@ -21,6 +20,7 @@ import pyotp
 
 from authgate.core.accounts import Accounts
 from authgate.core.context import ServiceContext, to_datetime
+from authgate.core.digests import token_digest
 from authgate.core.emails import login_key
 from authgate.core.errors import (
     MfaExists,
@@ -42,10 +42,6 @@ TOTP_STEP = 30
 TOTP_DIGITS = 6
 _CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i
 _MAX_CODE_CHARS = 64
-
-
-def _sha256(value: str) -> str:
-    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def normalize_recovery_code(code: str) -> str:
@@ -101,7 +97,7 @@ class Mfa:
         return factor is not None and factor.confirmed_at is not None
 
     async def passkey_count(self, user_id: str) -> int:
-        return len(await self.passkeys.list(user_id)) if self.passkeys is not None else 0
+        return await self.passkeys.count(user_id) if self.passkeys is not None else 0
 
     async def methods(self, user_id: str) -> list[str]:
         """The second factors a sign-in of this user may finish with (none: one
@@ -150,7 +146,7 @@ class Mfa:
         if step is None:
             raise MfaInvalid("wrong code")
         codes = new_recovery_codes()
-        hashes = [_sha256(normalize_recovery_code(c)) for c in codes]
+        hashes = [token_digest(normalize_recovery_code(c)) for c in codes]
         if not await self.store.confirm(user.id, step, to_datetime(now), hashes):
             raise MfaInvalid("confirmed meanwhile")
         log.info("user %s set up an authenticator app", user.id)
@@ -176,7 +172,7 @@ class Mfa:
             raise MfaMissing()
         codes = new_recovery_codes()
         await self.store.replace_codes(
-            user.id, [_sha256(normalize_recovery_code(c)) for c in codes]
+            user.id, [token_digest(normalize_recovery_code(c)) for c in codes]
         )
         log.info("user %s regenerated recovery codes", user.id)
         return codes
@@ -191,7 +187,7 @@ class Mfa:
         if user is None:
             raise NotFound("no such user")
         removed = await self.store.remove(user.id)
-        if self.passkeys is not None and await self.passkeys.list(user.id):
+        if self.passkeys is not None and await self.passkeys.count(user.id):
             await self.passkeys.delete_all(user.id)
             removed = True
         log.info("second factors of user %s reset by an operator", user.id)
@@ -205,7 +201,7 @@ class Mfa:
         now = to_datetime(self.context.clock())
         await self.store.open_challenge(
             MfaChallenge(
-                token_hash=_sha256(token),
+                token_hash=token_digest(token),
                 user_id=user.id,
                 credential=user.password_hash,
                 created_at=now,
@@ -222,7 +218,7 @@ class Mfa:
         """
         if not isinstance(mfa_token, str) or not 0 < len(mfa_token) <= _MAX_CODE_CHARS:
             raise MfaInvalid("malformed mfa token")
-        challenge = await self.store.challenge(_sha256(mfa_token))
+        challenge = await self.store.challenge(token_digest(mfa_token))
         if (
             challenge is None
             or challenge.used_at is not None
@@ -288,6 +284,8 @@ class Mfa:
         if step is not None:
             return ("pwd", "otp", "mfa") if await self.store.use_step(user_id, step) else None
         recovery = normalize_recovery_code(cleaned)
-        if recovery and await self.store.use_code(user_id, _sha256(recovery), to_datetime(now)):
+        if recovery and await self.store.use_code(
+            user_id, token_digest(recovery), to_datetime(now)
+        ):
             return ("pwd", "mfa")
         return None

@@ -11,7 +11,6 @@ authenticator): it then counts as two factors (``amr`` ``pop`` and ``mfa``).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import secrets
@@ -24,6 +23,7 @@ from urllib.parse import urlsplit
 from authgate.core import webauthn_lib
 from authgate.core.accounts import Accounts
 from authgate.core.context import ServiceContext, to_datetime
+from authgate.core.digests import token_digest
 from authgate.core.errors import (
     AccountDisabled,
     EmailUnverified,
@@ -44,12 +44,8 @@ FLOW_SECONDS = 300
 MAX_NAME_CHARS = 100
 
 
-def _sha256(value: str) -> str:
-    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
-
-
 def _registration_key(challenge: bytes) -> str:
-    return _sha256("register:" + b64url(challenge))
+    return token_digest("register:" + b64url(challenge))
 
 
 class Passkeys:
@@ -180,7 +176,7 @@ class Passkeys:
         )
         flow = secrets.token_urlsafe(32)
         kind = "mfa" if mfa_token is not None else "login"
-        await self._start_flow(_sha256(flow), kind, options.challenge, user_id, token_hash)
+        await self._start_flow(token_digest(flow), kind, options.challenge, user_id, token_hash)
         return dict(json.loads(webauthn_lib.load().options_to_json(options))), flow
 
     async def verify_login(
@@ -196,7 +192,7 @@ class Passkeys:
             AccountDisabled, EmailUnverified: as at login.
         """
         now = self.context.clock()
-        flow = await self.store.take_flow(_sha256(flow_token), to_datetime(now))
+        flow = await self.store.take_flow(token_digest(flow_token), to_datetime(now))
         if flow is None or flow.kind not in ("login", "mfa"):
             raise PasskeyInvalid("no such sign-in in flight")
         passkey = await self.store.by_credential(_credential_id(credential))

@@ -10,7 +10,6 @@ as it came, so it costs the same for any address: the sender resolves it
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from datetime import timedelta
 
 from authgate.core.accounts import Accounts
 from authgate.core.context import ServiceContext, to_datetime
+from authgate.core.digests import token_digest
 from authgate.core.emails import login_key, normalize_email
 from authgate.core.errors import EmailTaken, LinkInvalid
 from authgate.core.models import (
@@ -42,11 +42,6 @@ VERIFY_SECONDS = 24 * 3600
 #: The pages of the web UI that take each link (hash routes: the token stays in
 #: the fragment, which browsers never send to a server or in a Referer).
 PAGES = {"reset": "reset-password", "verify": "verify-email", "change": "verify-email"}
-
-
-def hash_link_token(token: str) -> str:
-    """The stored form of a link token (hex SHA-256; 256 bits need no stretching)."""
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class Recovery:
@@ -217,7 +212,7 @@ class Recovery:
     async def _live(self, token: str, *purposes: LinkPurpose) -> EmailToken:
         if not isinstance(token, str) or not 0 < len(token) <= _MAX_TOKEN_CHARS:
             raise LinkInvalid("malformed")
-        link = await self.store.find(hash_link_token(token))
+        link = await self.store.find(token_digest(token))
         now = to_datetime(self.context.clock())
         if link is None or link.purpose not in purposes:
             raise LinkInvalid("unknown")
@@ -231,7 +226,7 @@ class Recovery:
         raw = secrets.token_urlsafe(_TOKEN_BYTES)
         now = to_datetime(self.context.clock())
         token = EmailToken(
-            token_hash=hash_link_token(raw),
+            token_hash=token_digest(raw),
             user_id=user_id,
             purpose=purpose,
             created_at=now,

@@ -9,13 +9,14 @@ database still holds no usable token.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from authgate.core.digests import token_digest
 
 _TOKEN_BYTES = 32
 _MAX_TOKEN_CHARS = 256
@@ -28,9 +29,8 @@ def new_refresh_token() -> str:
 
 
 def hash_refresh_token(token: str) -> str:
-    """The stored form of a token (hex SHA-256: the token has 256 bits of entropy,
-    so a fast hash suffices; no salt or stretching is needed)."""
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+    """The stored form of a refresh token (:func:`~authgate.core.digests.token_digest`)."""
+    return token_digest(token)
 
 
 def is_plausible(token: object) -> bool:

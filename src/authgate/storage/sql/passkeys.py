@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from authgate.core.models import Passkey, WebauthnFlow
@@ -27,6 +27,9 @@ _COLUMNS = (
 _INSERT = Prepared(insert(passkeys))
 _LIST = Prepared(
     select(*_COLUMNS).where(passkeys.c.user_id == bindparam("uid")).order_by(passkeys.c.created_at)
+)
+_COUNT = Prepared(
+    select(func.count()).select_from(passkeys).where(passkeys.c.user_id == bindparam("uid"))
 )
 _BY_CREDENTIAL = Prepared(select(*_COLUMNS).where(passkeys.c.credential_id == bindparam("cid")))
 _BY_ID = Prepared(
@@ -113,6 +116,10 @@ class SqlPasskeys:
 
     async def list(self, user_id: str) -> Sequence[Passkey]:
         return [_passkey(row) for row in await self.db.read(_LIST, {"uid": user_id})]
+
+    async def count(self, user_id: str) -> int:
+        rows = await self.db.read(_COUNT, {"uid": user_id})
+        return int(rows[0][0])
 
     async def by_credential(self, credential_id: str) -> Passkey | None:
         rows = await self.db.read(_BY_CREDENTIAL, {"cid": credential_id})

@@ -1,15 +1,20 @@
 """``/auth/*`` and ``/.well-known/jwks.json``: each route parses, calls, answers."""
 
-import re
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from authgate.core.errors import NotFound
 from authgate.core.i18n import negotiate
 from authgate.core.models import Principal, Session, TokenPair, User
-from authgate.web.routes._io import content_type, json_response, read_json, validate
+from authgate.web.routes._io import (
+    NO_STORE,
+    content_type,
+    json_response,
+    read_json,
+    uuid_or_404,
+    validate,
+)
 from authgate.web.schemas import (
     Credentials,
     ErrorOut,
@@ -28,8 +33,6 @@ if TYPE_CHECKING:
 #: How long verifiers may cache the JWKS (RFC 9111 §5.2.2.1); they refetch sooner
 #: when a token names a kid they do not have.
 JWKS_MAX_AGE = 300
-_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 _LOGIN_BODY = {
@@ -85,9 +88,9 @@ def token_response(gate: "AuthGate", pair: TokenPair, in_cookies: bool) -> Respo
             "expires_in": pair.expires_in,
             "refresh_token": pair.refresh_token,
         }
-        return json_response(body, headers=_NO_STORE)
+        return json_response(body, headers=NO_STORE)
     response = json_response(
-        {"token_type": pair.token_type, "expires_in": pair.expires_in}, headers=_NO_STORE
+        {"token_type": pair.token_type, "expires_in": pair.expires_in}, headers=NO_STORE
     )
     gate.cookies.set_cookies(response, pair)
     return response
@@ -218,9 +221,7 @@ def _session_routes(router: APIRouter, gate: "AuthGate") -> None:
     async def revoke_session(
         request: Request, session_id: str, principal: CurrentPrincipal
     ) -> Response:
-        if not _UUID.match(session_id):
-            raise NotFound("not a session id")
-        await gate.service.revoke_session(principal, session_id)
+        await gate.service.revoke_session(principal, uuid_or_404(session_id, "session"))
         return no_content(
             gate, clear_cookies=session_id == principal.session_id and by_cookie(gate, request)
         )

@@ -8,14 +8,12 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from authgate.core.models import Principal
-from authgate.web.routes._io import json_response
+from authgate.web.routes._io import NO_STORE, json_response
 from authgate.web.routes.auth import _errors, no_content, token_response
 from authgate.web.schemas import MfaCode, MfaLogin, RecoveryCodesOut, TokenOut, TotpSetupOut
 
 if TYPE_CHECKING:
     from authgate.web.gate import AuthGate
-
-_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def qr_svg(uri: str) -> str:
@@ -55,7 +53,7 @@ def mfa_routes(router: APIRouter, gate: "AuthGate") -> None:
     async def enroll_totp(principal: CurrentPrincipal) -> Response:
         secret, uri = await gate.service.enroll_totp(principal)
         body = {"secret": secret, "otpauth_uri": uri, "qr_svg": qr_svg(uri)}
-        return json_response(body, headers=_NO_STORE)
+        return json_response(body, headers=NO_STORE)
 
     @router.post(
         "/auth/mfa/totp/confirm",
@@ -65,7 +63,7 @@ def mfa_routes(router: APIRouter, gate: "AuthGate") -> None:
     )
     async def confirm_totp(principal: CurrentPrincipal, body: MfaCode) -> Response:
         codes = await gate.service.confirm_totp(principal, body.code)
-        return json_response({"recovery_codes": codes}, headers=_NO_STORE)
+        return json_response({"recovery_codes": codes}, headers=NO_STORE)
 
     @router.delete("/auth/mfa/totp", status_code=204, responses=_errors(401, 403), tags=["mfa"])
     async def disable_totp(principal: CurrentPrincipal) -> Response:
@@ -80,4 +78,4 @@ def mfa_routes(router: APIRouter, gate: "AuthGate") -> None:
     )
     async def regenerate_codes(principal: CurrentPrincipal) -> Response:
         codes = await gate.service.regenerate_recovery_codes(principal)
-        return json_response({"recovery_codes": codes}, headers=_NO_STORE)
+        return json_response({"recovery_codes": codes}, headers=NO_STORE)

@@ -1,14 +1,12 @@
 """``/auth/passkeys/…`` (API.md §3.2): each route parses, calls the service, answers."""
 
-import re
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from authgate.core.errors import NotFound
 from authgate.core.models import Passkey, Principal
-from authgate.web.routes._io import json_response
+from authgate.web.routes._io import NO_STORE, json_response, uuid_or_404
 from authgate.web.routes.auth import _errors, client_address, no_content, token_response
 from authgate.web.schemas import (
     PasskeyLogin,
@@ -22,9 +20,6 @@ from authgate.web.schemas import (
 if TYPE_CHECKING:
     from authgate.web.gate import AuthGate
 
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-
 
 def passkey_json(passkey: Passkey) -> dict[str, Any]:
     return {
@@ -35,12 +30,6 @@ def passkey_json(passkey: Passkey) -> dict[str, Any]:
     }
 
 
-def passkey_id(value: str) -> str:
-    if not _UUID.match(value):
-        raise NotFound("not a passkey id")
-    return value
-
-
 def passkey_routes(router: APIRouter, gate: "AuthGate") -> None:
     """Register and manage passkeys; sign in with one."""
     CurrentPrincipal = Annotated[Principal, Depends(gate.current_user)]
@@ -48,7 +37,7 @@ def passkey_routes(router: APIRouter, gate: "AuthGate") -> None:
     @router.post("/auth/passkeys/register/options", responses=_errors(401, 403), tags=["passkeys"])
     async def register_options(principal: CurrentPrincipal) -> Response:
         options = await gate.service.passkey_register_options(principal)
-        return json_response(options, headers=_NO_STORE)
+        return json_response(options, headers=NO_STORE)
 
     @router.post(
         "/auth/passkeys/register",
@@ -77,7 +66,9 @@ def passkey_routes(router: APIRouter, gate: "AuthGate") -> None:
         tags=["passkeys"],
     )
     async def rename(passkey: str, body: PasskeyName, principal: CurrentPrincipal) -> Response:
-        renamed = await gate.service.rename_passkey(principal, passkey_id(passkey), body.name)
+        renamed = await gate.service.rename_passkey(
+            principal, uuid_or_404(passkey, "passkey"), body.name
+        )
         return json_response(passkey_json(renamed))
 
     @router.delete(
@@ -87,7 +78,7 @@ def passkey_routes(router: APIRouter, gate: "AuthGate") -> None:
         tags=["passkeys"],
     )
     async def delete(passkey: str, principal: CurrentPrincipal) -> Response:
-        await gate.service.delete_passkey(principal, passkey_id(passkey))
+        await gate.service.delete_passkey(principal, uuid_or_404(passkey, "passkey"))
         return no_content(gate)
 
     @router.post(
@@ -97,7 +88,7 @@ def passkey_routes(router: APIRouter, gate: "AuthGate") -> None:
         options, flow = await gate.service.passkey_login_options(
             body.mfa_token, address=client_address(request)
         )
-        return json_response({"options": options, "flow": flow}, headers=_NO_STORE)
+        return json_response({"options": options, "flow": flow}, headers=NO_STORE)
 
     @router.post(
         "/auth/passkeys/login",
