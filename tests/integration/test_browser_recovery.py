@@ -291,6 +291,7 @@ def test_a_new_address_takes_effect_when_its_link_is_opened(
     expect(page.get_by_text("Signed in as walter@example.com")).to_be_visible()
     expect(page.get_by_role("region", name=BANNER)).to_have_count(0)
     page.get_by_role("button", name="Sign out", exact=True).click()
+    expect_sign_in_page(page)  # the logout answered: its cookies are cleared
     sign_in(page, server.url, "walt@example.com")
     expect(page.get_by_role("alert")).to_have_text("Wrong email or password.")
     sign_in(page, server.url, "walter@example.com")
