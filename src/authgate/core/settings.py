@@ -7,7 +7,6 @@ Validated at start-up; every problem becomes one line that names the variable
 
 from __future__ import annotations
 
-import re
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -16,7 +15,17 @@ from urllib.parse import parse_qs, urlsplit
 from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from authgate.core.config_values import (
+    Duration,
+    OptionalText,
+    check_port,
+    none_if_blank,
+    parse_duration,
+    redact_url,
+)
 from authgate.core.errors import ConfigurationError
+
+__all__ = ["Settings", "env_name", "load_settings", "parse_duration", "redact_url"]
 
 ENV_PREFIX = "AUTHGATE_"
 ALGORITHMS = ("HS256", "EdDSA", "ES256", "RS256")
@@ -32,79 +41,6 @@ PROFILES: dict[str, tuple[int, int, int]] = {
     "mobile": (3600, 30 * 24 * 3600, 90 * 24 * 3600),
 }
 
-#: The longest duration accepted (ten years): any token lifetime beyond it would
-#: only ever end in a date no clock or database column can hold.
-MAX_DURATION_SECONDS = 3650 * 86400
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$", re.IGNORECASE)
-
-
-def parse_duration(value: object) -> int:
-    """Parse ``900``, ``"900"``, ``"15m"``, ``"7d"`` (s, m, h, d, w) into seconds.
-
-    Raises:
-        ValueError: the value is not a non-negative duration.
-    """
-    if isinstance(value, bool):
-        raise ValueError("expected a duration such as 900, 15m or 7d")
-    if isinstance(value, int):
-        seconds = value
-    else:
-        match = _DURATION.match(str(value))
-        if not match:
-            raise ValueError(f"{value!r} is not a duration (use seconds, or 15m, 12h, 7d)")
-        number, unit = match.groups()
-        seconds = int(number) * _UNITS[unit.lower() or "s"]
-    if seconds < 0:
-        raise ValueError("a duration cannot be negative")
-    if seconds > MAX_DURATION_SECONDS:
-        raise ValueError("at most 3650d (ten years)")
-    return seconds
-
-
-Duration = Annotated[int, BeforeValidator(parse_duration)]
-
-
-#: Query parameters that may carry a secret in a database or Redis URL.
-_SECRET_QUERY_KEYS = frozenset({"password", "passwd", "pwd", "pass", "sslpassword", "secret"})
-
-
-def redact_url(url: str) -> str:
-    """``url`` fit for a log line or an error: the password of the user part and
-    any password-like query parameter replaced by ``***``."""
-    scheme, sep, rest = url.partition("://")
-    location, qmark, query = rest.partition("?")
-    if "@" in location:
-        userinfo, host = location.rsplit("@", 1)
-        user, colon, _ = userinfo.partition(":")
-        if colon:
-            location = f"{user}:***@{host}"
-    if query:
-        pairs = []
-        for pair in query.split("&"):
-            key, equals, _ = pair.partition("=")
-            secret = key.strip().lower() in _SECRET_QUERY_KEYS
-            pairs.append(f"{key}=***" if secret and equals else pair)
-        query = "&".join(pairs)
-    return f"{scheme}{sep}{location}{qmark}{query}"
-
-
-def _check_port(url: str) -> None:
-    """Raises ValueError unless the URL's port (if any) is a number from 1 to 65535."""
-    try:
-        port = urlsplit(url).port
-    except ValueError:  # not a number, or above 65535
-        port = 0
-    if port == 0:
-        raise ValueError("the port must be a number from 1 to 65535")
-
-
-def _none_if_blank(value: object) -> object:
-    return None if isinstance(value, str) and not value.strip() else value
-
-
-OptionalText = Annotated[str | None, BeforeValidator(_none_if_blank)]
-
 
 class Settings(BaseSettings):
     """Everything configurable, with the defaults of API.md §2."""
@@ -113,15 +49,15 @@ class Settings(BaseSettings):
         env_prefix=ENV_PREFIX, case_sensitive=False, extra="ignore", frozen=True
     )
 
-    secret: Annotated[SecretStr | None, BeforeValidator(_none_if_blank)] = None
+    secret: Annotated[SecretStr | None, BeforeValidator(none_if_blank)] = None
     database_url: str = "sqlite+aiosqlite:///./authgate.db"
     redis_url: OptionalText = None
     algorithm: str = "HS256"
-    keys_dir: Annotated[Path | None, BeforeValidator(_none_if_blank)] = None
+    keys_dir: Annotated[Path | None, BeforeValidator(none_if_blank)] = None
     profile: Literal["web", "sensitive", "mobile"] = "web"
-    access_ttl: Annotated[Duration | None, BeforeValidator(_none_if_blank)] = None
-    refresh_ttl: Annotated[Duration | None, BeforeValidator(_none_if_blank)] = None
-    session_max_age: Annotated[Duration | None, BeforeValidator(_none_if_blank)] = None
+    access_ttl: Annotated[Duration | None, BeforeValidator(none_if_blank)] = None
+    refresh_ttl: Annotated[Duration | None, BeforeValidator(none_if_blank)] = None
+    session_max_age: Annotated[Duration | None, BeforeValidator(none_if_blank)] = None
     issuer: OptionalText = None
     audience: OptionalText = None
     token_transport: Literal["bearer", "cookie", "both"] = "both"
@@ -133,12 +69,14 @@ class Settings(BaseSettings):
     limit_mail_address: str = "20 per hour"
     metrics_allow: str = "127.0.0.1/32,::1/128"
     public_url: str = "http://127.0.0.1:8000"
-    smtp_url: Annotated[SecretStr | None, BeforeValidator(_none_if_blank)] = None
+    smtp_url: Annotated[SecretStr | None, BeforeValidator(none_if_blank)] = None
     mail_from: str = "authgate <no-reply@localhost>"
-    outbox_dir: Annotated[Path | None, BeforeValidator(_none_if_blank)] = None
-    mail_templates: Annotated[Path | None, BeforeValidator(_none_if_blank)] = None
+    outbox_dir: Annotated[Path | None, BeforeValidator(none_if_blank)] = None
+    mail_templates: Annotated[Path | None, BeforeValidator(none_if_blank)] = None
     require_verified_email: bool = False
     reauth_max_age: Duration = 600
+    events_retention: Duration = 90 * 86400
+    log_format: Literal["text", "json"] = "text"
     # Beyond API.md §2: knobs a deployment may need, all with safe defaults.
     leeway: Annotated[int, Field(ge=0, le=MAX_LEEWAY_SECONDS)] = 10
     hash_concurrency: Annotated[int, Field(ge=1, le=64)] = 1
@@ -175,7 +113,7 @@ class Settings(BaseSettings):
     def _known_database(cls, value: str) -> str:
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("use sqlite+aiosqlite:///path.db or postgresql+asyncpg://user@host/db")
-        _check_port(value)
+        check_port(value)
         return value
 
     @field_validator("public_url")
@@ -186,7 +124,7 @@ class Settings(BaseSettings):
             raise ValueError("use an absolute http(s) URL such as https://auth.example.com")
         if parts.query or parts.fragment or parts.username is not None:
             raise ValueError("no user, query or fragment in the public URL")
-        _check_port(value)
+        check_port(value)
         return value.strip().rstrip("/")
 
     @field_validator("smtp_url")
@@ -201,7 +139,7 @@ class Settings(BaseSettings):
         query = parse_qs(parts.query, keep_blank_values=True)
         if set(query) - {"starttls"} or query.get("starttls", ["on"]) not in (["on"], ["off"]):
             raise ValueError("the only query parameter is starttls=off (or on)")
-        _check_port(url)
+        check_port(url)
         return SecretStr(url)
 
     @field_validator("mail_from")
@@ -219,7 +157,7 @@ class Settings(BaseSettings):
             return None
         if not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("use redis://host:6379/0, rediss://… (TLS) or unix:///path.sock")
-        _check_port(value)
+        check_port(value)
         return value
 
     @property

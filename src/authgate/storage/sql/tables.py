@@ -67,6 +67,10 @@ users = Table(
     Column("email_verified_at", UTCDateTime, nullable=True),
     Column("roles", String(255), nullable=False, default=""),
 )
+#: Indexes migration 0005 creates on PostgreSQL only, on expressions the models do not
+#: mirror: ``email_key COLLATE "C"``, byte order for the admin's search by prefix
+#: whatever the database's collation (SQLite's index on ``email_key`` already is).
+POSTGRES_ONLY_INDEXES = frozenset({"ix_users_email_key_bytes"})
 
 sessions = Table(
     "sessions",
@@ -205,4 +209,19 @@ webauthn_flows = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False, index=True),
     Column("used_at", UTCDateTime, nullable=True),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False, index=True),
+    Column("type", String(32), nullable=False),
+    Column("user_id", String(36), nullable=True),
+    Column("actor_id", String(36), nullable=True),
+    Column("ip", String(45), nullable=True),
+    Column("user_agent", String(512), nullable=False, default=""),
+    Column("detail", Text, nullable=False, default="{}"),
+    Index("ix_events_user_id", "user_id", "id"),
+    Index("ix_events_type", "type", "id"),
 )
