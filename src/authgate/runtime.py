@@ -29,6 +29,8 @@ from authgate.storage.ratelimit import LimitsRateLimiter, validate_limits
 from authgate.storage.redis import RedisRevocations, channel_name, redis_rate_limiter
 from authgate.storage.sealed import Sealer
 from authgate.storage.sql import Database, SqlPlans, SqlRevocationStore, SqlSessions, SqlUsers
+from authgate.storage.sql.directory import SqlDirectory
+from authgate.storage.sql.events import SqlEvents
 from authgate.storage.sql.mfa import SqlMfa
 from authgate.storage.sql.passkeys import SqlPasskeys
 from authgate.storage.sql.recovery import SqlRecovery
@@ -119,6 +121,8 @@ class Runtime:
             recovery=recovery,
             mfa=SqlMfa(self.db, sealer),
             passkeys=SqlPasskeys(self.db),
+            events=SqlEvents(self.db),
+            directory=SqlDirectory(self.db),
             clock=self.clock,
         )
         self.mail_sender = MailSender(

@@ -52,8 +52,9 @@ class Accounts:
             password_hash=await self.context.passwords.hash(password),
             created_at=to_datetime(self.context.clock()),
         )
+        self.context.events.note("registered", user.id)
         await self.context.users.add(user, key)
-        log.info("registered user %s", user.id)
+        await self.context.events.flush()
         return user
 
     async def me(self, principal: Principal) -> User:
@@ -70,8 +71,8 @@ class Accounts:
             raise TokenRevoked("user disabled")
         return user
 
-    async def disable(self, email: str) -> User:
-        """Disable an account and revoke all its sessions and tokens.
+    async def by_email(self, email: str) -> User:
+        """The account of ``email``.
 
         Raises:
             NotFound: no such account.
@@ -79,36 +80,50 @@ class Accounts:
         user = await self.context.users.by_email(login_key(email))
         if user is None:
             raise NotFound("no such user")
+        return user
+
+    async def disable(self, user: User, *, actor_id: str | None = None) -> User:
+        """Disable an account and revoke all its sessions and tokens at once (on every
+        instance). ``actor_id``: the admin who did it, for the event."""
         now = self.context.clock()
+        self.context.events.note("account_disabled", user.id, actor_id=actor_id)
         await self.context.users.disable(user.id, to_datetime(now))
         await self.revoker.sessions_of(user.id, now)
         # Every token issued up to the end of this second; the user gets no new ones.
         await self.revoker.tokens_before(user.id, int(now) + 1, now)
-        log.info("disabled user %s", user.id)
-        return user
+        await self.context.events.flush()
+        return dataclasses.replace(user, disabled_at=to_datetime(now))
 
-    async def set_role(self, email: str, role: str, *, granted: bool) -> User:
+    async def enable(self, user: User, *, actor_id: str | None = None) -> User:
+        """Let a disabled account sign in again (its old tokens stay refused)."""
+        self.context.events.note("account_enabled", user.id, actor_id=actor_id)
+        await self.context.users.enable(user.id)
+        await self.context.events.flush()
+        return dataclasses.replace(user, disabled_at=None)
+
+    async def set_role(
+        self, user: User, role: str, *, granted: bool, actor_id: str | None = None
+    ) -> User:
         """``authgate user role``: grant or take back a role. Taking one back
         refuses the user's access tokens issued until now (on every instance): the
         next refresh gives tokens without it, within seconds rather than at ``exp``.
 
         Raises:
             ValidationFailed: not a role name (``a-z``, digits, ``_``, ``-``; 1 to 32).
-            NotFound: no such account.
         """
         if not ROLE_NAME.fullmatch(role):
             raise ValidationFailed("a role is 1 to 32 of a-z, 0-9, _ and -, starting with a letter")
-        user = await self.context.users.by_email(login_key(email))
-        if user is None:
-            raise NotFound("no such user")
         roles = [r for r in user.roles if r != role] + ([role] if granted else [])
         if len(roles) > MAX_ROLES:
             raise ValidationFailed(f"at most {MAX_ROLES} roles")
+        if granted != (role in user.roles):
+            kind = "role_added" if granted else "role_removed"
+            self.context.events.note(kind, user.id, actor_id=actor_id, role=role)
         await self.context.users.set_roles(user.id, sorted(roles))
         if not granted and role in user.roles:
             now = self.context.clock()
             await self.revoker.tokens_before(user.id, int(now) + 1, now)
-        log.info("user %s %s role %s", user.id, "granted" if granted else "lost", role)
+        await self.context.events.flush()
         return dataclasses.replace(user, roles=tuple(sorted(roles)))
 
     async def change_password(
@@ -125,9 +140,10 @@ class Accounts:
         user = await self.me(principal)
         await self.confirm_password(user, current_password)
         new_hash = await self.context.passwords.hash(new_password)
+        self.context.events.note("password_changed", user.id)
         await self.context.users.set_password_hash(user.id, new_hash)
         await self.revoker.sessions_of(user.id, self.context.clock(), keep=principal.session_id)
-        log.info("user %s changed password", user.id)
+        await self.context.events.flush()
 
     async def confirm_password(self, user: User, password: str) -> None:
         """Check a signed-in user's password before a sensitive change; a wrong one

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from authgate.core.events import EventLog
 from authgate.core.passwords import Passwords
 from authgate.core.ports import Clock, RevocationList, SessionStore, UserStore
 from authgate.core.ratelimit import Throttle
@@ -28,4 +29,5 @@ class ServiceContext:
     passwords: Passwords
     tokens: AccessTokens
     throttle: Throttle
+    events: EventLog
     clock: Clock

@@ -27,7 +27,6 @@ from authgate.core.errors import (
     MfaInvalid,
     MfaMissing,
     MfaRequired,
-    NotFound,
 )
 from authgate.core.factor_ports import MfaStore, PasskeyStore
 from authgate.core.models import MfaChallenge, Principal, TotpFactor, User
@@ -147,17 +146,20 @@ class Mfa:
             raise MfaInvalid("wrong code")
         codes = new_recovery_codes()
         hashes = [token_digest(normalize_recovery_code(c)) for c in codes]
+        self.context.events.note("mfa_enabled", user.id, method="totp")
         if not await self.store.confirm(user.id, step, to_datetime(now), hashes):
+            self.context.events.discard()
             raise MfaInvalid("confirmed meanwhile")
-        log.info("user %s set up an authenticator app", user.id)
+        await self.context.events.flush()
         return codes
 
     async def disable(self, principal: Principal) -> None:
         """Remove the app and the recovery codes (a recent sign-in needed)."""
         self.require_recent(principal)
         user = await self.accounts.me(principal)
+        self.context.events.note("mfa_disabled", user.id, method="totp")
         await self.store.remove(user.id)
-        log.info("user %s removed the authenticator app", user.id)
+        await self.context.events.flush()
 
     async def regenerate(self, principal: Principal) -> list[str]:
         """New recovery codes; the old ones are void.
@@ -171,26 +173,26 @@ class Mfa:
         if not await self.totp_enabled(user.id):
             raise MfaMissing()
         codes = new_recovery_codes()
+        self.context.events.note("recovery_codes_renewed", user.id)
         await self.store.replace_codes(
             user.id, [token_digest(normalize_recovery_code(c)) for c in codes]
         )
-        log.info("user %s regenerated recovery codes", user.id)
+        await self.context.events.flush()
         return codes
 
-    async def reset(self, email: str) -> bool:
-        """``authgate user reset-mfa``: remove a user's second factors.
-
-        Raises:
-            NotFound: no such account.
-        """
-        user = await self.context.users.by_email(login_key(email))
-        if user is None:
-            raise NotFound("no such user")
+    async def reset(self, user: User, actor_id: str | None = None) -> bool:
+        """Remove a user's second factors (``authgate user reset-mfa``; the admin API
+        with ``actor_id``); False if there were none."""
+        events = self.context.events
+        events.note("mfa_disabled", user.id, actor_id=actor_id, method="all")
         removed = await self.store.remove(user.id)
         if self.passkeys is not None and await self.passkeys.count(user.id):
             await self.passkeys.delete_all(user.id)
             removed = True
-        log.info("second factors of user %s reset by an operator", user.id)
+        if removed:
+            await events.flush()
+        else:
+            events.discard()
         return removed
 
     # -- the sign-in step -----------------------------------------------------------
@@ -269,7 +271,9 @@ class Mfa:
         finally:
             await throttle.settle(limits, failed=amr is None)
         if amr is None:
+            self.context.events.note("mfa_failed", user.id, method="code")
             await self.store.fail_challenge(token_hash)
+            await self.context.events.flush()
             raise MfaInvalid("wrong code")
         if not await self.store.close_challenge(token_hash, to_datetime(now)):
             raise MfaInvalid("used meanwhile")

@@ -120,9 +120,12 @@ class Passkeys:
             name=_clean_name(name) or "Passkey",
             created_at=to_datetime(now),
         )
+        events = self.context.events
+        events.note("passkey_added", user.id, passkey_id=passkey.id, name=passkey.name)
         if not await self.store.add(passkey):
+            events.discard()
             raise PasskeyNotRegistered("this passkey is registered already")
-        log.info("user %s added a passkey", user.id)
+        await events.flush()
         return passkey
 
     # -- managing -------------------------------------------------------------------
@@ -146,9 +149,12 @@ class Passkeys:
         """
         self.mfa.require_recent(principal)
         user = await self.accounts.me(principal)
+        events = self.context.events
+        events.note("passkey_removed", user.id, passkey_id=passkey_id)
         if not await self.store.delete(user.id, passkey_id):
+            events.discard()
             raise NotFound("no such passkey")
-        log.info("user %s removed a passkey", user.id)
+        await events.flush()
 
     # -- signing in -----------------------------------------------------------------
 
@@ -211,6 +217,8 @@ class Passkeys:
         except (webauthn_lib.load().WebAuthnException, ValueError, TypeError, KeyError) as exc:
             if "sign count" in str(exc).lower():
                 log.warning("passkey %s of user %s: %s", passkey.id, passkey.user_id, exc)
+            self.context.events.note("mfa_failed", passkey.user_id, method="passkey")
+            await self.context.events.flush()
             raise PasskeyInvalid(f"assertion does not verify: {exc}") from None
         if not await self.store.used(passkey, verified.new_sign_count, to_datetime(now)):
             raise PasskeyInvalid("the passkey was used meanwhile")

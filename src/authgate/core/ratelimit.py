@@ -168,3 +168,23 @@ class Throttle:
                 del self._hash_turns[account]
             else:
                 self._hash_turns[account] = (semaphore, waiting - 1)
+
+
+class LockoutMemo:
+    """Which lockouts this process has seen begin, so each is kept as one event:
+    ``first(subject, now, lasts)`` is True once per subject until the lockout ends.
+    Bounded: at most ``size`` subjects are remembered (the oldest go first)."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self._until: dict[str, float] = {}
+
+    def first(self, subject: str, now: float, lasts: float) -> bool:
+        until = self._until.get(subject)
+        if until is not None and until > now:
+            return False
+        self._until.pop(subject, None)
+        while len(self._until) >= self.size:
+            del self._until[next(iter(self._until))]
+        self._until[subject] = now + lasts
+        return True

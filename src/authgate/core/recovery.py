@@ -156,14 +156,17 @@ class Recovery:
         link = await self._live(token, "reset")
         new_hash = await self.context.passwords.hash(new_password)
         now = self.context.clock()
+        events = self.context.events
+        events.note("password_reset", link.user_id)
         if not await self.store.use_reset(link, new_hash, to_datetime(now)):
+            events.discard()
             raise LinkInvalid("used meanwhile")
         # Like logout-all: every session ends (and with it each of its access tokens,
         # issued earlier in this second too); tokens from a sign-in with the new
         # password, even within this second, work.
         await self.revoker.sessions_of(link.user_id, now)
         await self.revoker.tokens_before(link.user_id, int(now), now)
-        log.info("user %s reset the password", link.user_id)
+        await events.flush()
 
     async def verify(self, token: str) -> None:
         """Use a verification link (the address is verified) or an email-change link
@@ -175,13 +178,20 @@ class Recovery:
         """
         link = await self._live(token, "verify", "change")
         now = to_datetime(self.context.clock())
-        if link.purpose == "verify":
-            used = await self.store.use_verify(link, now)
-        else:
-            used = await self.store.use_change(link, login_key(link.new_email or ""), now)
+        events = self.context.events
+        events.note("email_verified" if link.purpose == "verify" else "email_changed", link.user_id)
+        try:
+            if link.purpose == "verify":
+                used = await self.store.use_verify(link, now)
+            else:
+                used = await self.store.use_change(link, login_key(link.new_email or ""), now)
+        except EmailTaken:
+            events.discard()
+            raise
         if not used:
+            events.discard()
             raise LinkInvalid("used meanwhile")
-        log.info("user %s confirmed an address (%s)", link.user_id, link.purpose)
+        await events.flush()
 
     # -- the account ----------------------------------------------------------------
 
@@ -198,8 +208,9 @@ class Recovery:
         now = self.context.clock()
         await self.revoker.sessions_of(user.id, now)
         await self.revoker.tokens_before(user.id, int(now) + 1, now)
+        self.context.events.note("account_deleted", user.id)
         await self.store.delete_user(user.id)
-        log.info("deleted user %s", user.id)
+        await self.context.events.flush()
 
     # -- helpers --------------------------------------------------------------------
 

@@ -74,7 +74,11 @@ class Refreshes:
                 return self.lifetimes.pair(record.user, record.session, current, now)
         if record.session.revoked_at is None:
             log.warning("refresh token reuse: revoking session %s", record.session.id)
+            self.context.events.note(
+                "refresh_reused", record.session.user_id, session_id=record.session.id
+            )
             await self.revoker.session(record.session.id, now)
+            await self.context.events.flush()
         raise RefreshReused()
 
     async def _current_successor(self, token: str) -> str:

@@ -16,7 +16,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from authgate.core.accounts import Accounts
+from authgate.core.activity import Activity
+from authgate.core.admin import Admin
+from authgate.core.admin_ports import UserDirectory
 from authgate.core.context import ServiceContext, to_datetime
+from authgate.core.events import EventLog, EventStore
 from authgate.core.factor_ports import MfaStore, PasskeyStore
 from authgate.core.lifetimes import Lifetimes
 from authgate.core.mfa import Mfa
@@ -40,6 +44,7 @@ from authgate.core.ratelimit import Throttle, address_subject
 from authgate.core.recovery import Recovery
 from authgate.core.refreshes import Refreshes
 from authgate.core.revoker import Revoker
+from authgate.core.service_admin import AdminFacade
 from authgate.core.service_factors import FactorsFacade
 from authgate.core.service_recovery import RecoveryFacade
 from authgate.core.sessions import MAX_LIVE_SESSIONS, Sessions
@@ -51,7 +56,7 @@ __all__ = ["MAX_LIVE_SESSIONS", "AuthService", "address_subject", "to_datetime"]
 log = logging.getLogger("authgate")
 
 
-class AuthService(RecoveryFacade, FactorsFacade):
+class AuthService(RecoveryFacade, FactorsFacade, AdminFacade):
     """Register, log in, refresh, log out, revoke: the whole contract of API.md.
 
     Its attributes are the ports it was built with (``users``, ``sessions``,
@@ -72,10 +77,13 @@ class AuthService(RecoveryFacade, FactorsFacade):
         recovery: RecoveryStore | None = None,
         mfa: MfaStore | None = None,
         passkeys: PasskeyStore | None = None,
+        events: EventStore | None = None,
+        directory: UserDirectory | None = None,
         clock: Clock,
     ) -> None:
         """Without a ``recovery`` store there are no mails: registration sends no
-        verification link and the flows of API.md §3.1 are unavailable."""
+        verification link and the flows of API.md §3.1 are unavailable. Without an
+        ``events`` store no security events are kept."""
         self.settings = settings
         self.users = users
         self.sessions = sessions
@@ -83,6 +91,7 @@ class AuthService(RecoveryFacade, FactorsFacade):
         self.passwords = passwords
         self.tokens = tokens
         self.clock = clock
+        self.events = EventLog(events, clock)
         context = ServiceContext(
             settings=settings,
             users=users,
@@ -91,6 +100,7 @@ class AuthService(RecoveryFacade, FactorsFacade):
             passwords=passwords,
             tokens=tokens,
             throttle=Throttle(settings, limiter),
+            events=self.events,
             clock=clock,
         )
         revoker = Revoker(context)
@@ -109,6 +119,8 @@ class AuthService(RecoveryFacade, FactorsFacade):
             if recovery is not None
             else None
         )
+        self.activity = Activity(self.events)
+        self.admin = Admin(context, self.accounts, self.logins, self.activity, self.mfa, directory)
         self._queued_listeners: list[Callable[[], None]] = []
 
     def on_mail_queued(self, listener: Callable[[], None]) -> None:
@@ -135,12 +147,14 @@ class AuthService(RecoveryFacade, FactorsFacade):
         return await self.accounts.me(principal)
 
     async def disable(self, email: str) -> User:
-        """See :meth:`Accounts.disable`."""
-        return await self.accounts.disable(email)
+        """See :meth:`Accounts.disable` (``authgate user disable``; NotFound if no
+        account has ``email``)."""
+        return await self.accounts.disable(await self.accounts.by_email(email))
 
     async def set_role(self, email: str, role: str, *, granted: bool) -> User:
-        """See :meth:`Accounts.set_role`."""
-        return await self.accounts.set_role(email, role, granted=granted)
+        """See :meth:`Accounts.set_role` (``authgate user role``)."""
+        user = await self.accounts.by_email(email)
+        return await self.accounts.set_role(user, role, granted=granted)
 
     async def change_password(
         self, principal: Principal, current_password: str, new_password: str
@@ -197,6 +211,7 @@ class AuthService(RecoveryFacade, FactorsFacade):
             await self.mfa.store.purge(to_datetime(now))
         if self.passkeys is not None:
             await self.passkeys.store.purge(to_datetime(now))
+        await self.prune_events(now, self.settings.events_retention)
 
     async def run_housekeeping(self, interval: float = 300.0) -> None:
         """Purge now and then, forever (run it as a background task)."""

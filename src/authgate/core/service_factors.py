@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from authgate.core.accounts import Accounts
 from authgate.core.errors import ServiceUnavailable
 from authgate.core.mfa import Mfa
 from authgate.core.models import Passkey, Principal, TokenPair
@@ -19,6 +20,7 @@ class FactorsFacade:
     mfa: Mfa | None
     passkeys: Passkeys | None
     logins: Sessions
+    accounts: Accounts
 
     def _mfa(self) -> Mfa:
         if self.mfa is None:
@@ -60,7 +62,7 @@ class FactorsFacade:
 
     async def reset_mfa(self, email: str) -> bool:
         """See :meth:`Mfa.reset`."""
-        return await self._mfa().reset(email)
+        return await self._mfa().reset(await self.accounts.by_email(email))
 
     # -- passkeys (authgate.core.passkeys) ----------------------------------------------
 

@@ -58,6 +58,9 @@ class MemoryUsers:
     async def disable(self, user_id: str, when: datetime) -> None:
         self._by_id[user_id] = dataclasses.replace(self._by_id[user_id], disabled_at=when)
 
+    async def enable(self, user_id: str) -> None:
+        self._by_id[user_id] = dataclasses.replace(self._by_id[user_id], disabled_at=None)
+
     async def list(self, limit: int = 1000) -> Sequence[User]:
         return sorted(self._by_id.values(), key=lambda u: u.created_at)[:limit]
 

@@ -18,7 +18,7 @@ from authgate.web.errors import install_error_handlers
 from authgate.web.gate import AuthGate
 from authgate.web.methods import ApiMethods
 from authgate.web.metrics import CONTENT_TYPE, Metrics, RequestMetrics, metrics_route
-from authgate.web.middleware import BodyLimit
+from authgate.web.middleware import BodyLimit, EventOrigin
 from authgate.web.routes._io import json_response
 from authgate.web.routes.plans import plans_router
 from authgate.web.schemas import ErrorOut
@@ -103,6 +103,7 @@ def create_app(settings: Settings | None = None, *, gate: AuthGate | None = None
         # path for every method, so an API path's wrong method would reach the files.
         app.router.default = UiFiles(directory=STATIC, html=True)
     app.add_middleware(BodyLimit, max_bytes=gate.settings.max_body_bytes)
+    app.add_middleware(EventOrigin, flush=gate.flush_events)
     # A request without a valid token is refused before its body is read.
     app.add_middleware(AuthenticateProtected, gate=gate, routes_of=app)
     # Outermost: HEAD becomes GET before authentication (and so needs a token where

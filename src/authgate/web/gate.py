@@ -37,6 +37,7 @@ from authgate.web.deps import (
     roles_dependency,
 )
 from authgate.web.errors import ensure_auth_errors_handled
+from authgate.web.routes.admin import activity_routes, admin_routes
 from authgate.web.routes.auth import auth_router
 from authgate.web.routes.mfa import mfa_routes
 from authgate.web.routes.passkeys import passkey_routes
@@ -80,6 +81,8 @@ class AuthGate:
         recovery_routes(self.router, self)
         mfa_routes(self.router, self)
         passkey_routes(self.router, self)
+        activity_routes(self.router, self)
+        admin_routes(self.router, self)
 
     def require_roles(self, *roles: str) -> PrincipalOf:
         """``Depends(gate.require_roles("admin"))``: the caller, with every one of
@@ -92,6 +95,11 @@ class AuthGate:
         ``reauth_required``."""
         limit = self.settings.reauth_max_age if max_age is None else max_age
         return recent_dependency(self.current_user, self._clock, limit)
+
+    async def flush_events(self) -> None:
+        """Keep the security events this request noted and no write took (see
+        :class:`~authgate.web.middleware.EventOrigin`)."""
+        await self.runtime.service.events.flush()
 
     @property
     def service(self) -> AuthService:

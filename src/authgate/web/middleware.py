@@ -1,12 +1,14 @@
-"""A request-body limit, as a pure ASGI middleware (no cost for bodiless requests)."""
+"""Pure ASGI middlewares: the request-body limit, and the origin of security events."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from authgate.core.events import has_pending, set_origin
 from authgate.web.errors import error_response
 
 _WITH_BODY = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -78,3 +80,48 @@ def _replay(events: list[Message], then: Receive) -> Receive:
         return await then()
 
     return receive
+
+
+class RequestOrigin:
+    """Where a request came from, for its security events: read from the ASGI scope
+    only when an event is noted (most requests note none)."""
+
+    __slots__ = ("_scope",)
+
+    def __init__(self, scope: Scope) -> None:
+        self._scope = scope
+
+    @property
+    def ip(self) -> str | None:
+        client = self._scope.get("client")
+        return str(client[0]) if client else None
+
+    @property
+    def user_agent(self) -> str:
+        for name, value in self._scope.get("headers", ()):
+            if name == b"user-agent":
+                return bytes(value).decode("latin-1")
+        return ""
+
+
+class EventOrigin:
+    """Sets each request's origin for the security events it notes
+    (:func:`authgate.core.events.set_origin`), and keeps, before the response goes
+    out, any event a route noted and did not keep itself."""
+
+    def __init__(self, app: ASGIApp, flush: Callable[[], Awaitable[None]]) -> None:
+        self.app = app
+        self.flush = flush
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        set_origin(RequestOrigin(scope))
+
+        async def send_after_flush(message: Message) -> None:
+            if message["type"] == "http.response.start" and has_pending():
+                await self.flush()
+            await send(message)
+
+        await self.app(scope, receive, send_after_flush)

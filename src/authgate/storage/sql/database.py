@@ -20,8 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import StaticPool
 
 from authgate.core.errors import ConfigurationError, ServiceUnavailable
+from authgate.core.events import Event, log_events, take_pending
 from authgate.core.settings import redact_url
 from authgate.storage.outage import Outage
+from authgate.storage.sql.event_rows import INSERT_EVENT, event_row
 from authgate.storage.sql.prepared import Prepared
 from authgate.storage.sql.sqlite_writer import (
     BUSY_TIMEOUT,
@@ -117,11 +119,20 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", partial(_run_pragmas, pragmas))
 
     @contextlib.asynccontextmanager
-    async def begin(self) -> AsyncIterator[AsyncConnection]:
-        """A connection in a transaction, committed on success; outages become 503."""
+    async def begin(self, *, events: bool = True) -> AsyncIterator[AsyncConnection]:
+        """A connection in a transaction, committed on success; outages become 503.
+
+        With ``events``, the security events noted in this task so far are inserted
+        at the end, in the same transaction (:mod:`authgate.core.events`)."""
+        kept: list[Event] = []
         with unavailable_on_failure(self.outage):
             async with self.engine.begin() as conn:
                 yield conn
+                if events:
+                    kept = take_pending()
+                    for event in kept:
+                        await conn.execute(INSERT_EVENT.statement, event_row(event))
+        log_events(kept)
 
     @contextlib.asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
@@ -150,24 +161,33 @@ class Database:
         async with self.connect() as conn:
             return list((await conn.execute(query.statement, params)).all())
 
-    async def write(self, statements: Sequence[Write], *, guard: bool = False) -> bool:
+    async def write(
+        self, statements: Sequence[Write], *, guard: bool = False, events: bool = True
+    ) -> bool:
         """Run a few small statements in one transaction.
 
         With ``guard``, the first statement must change exactly one row, or nothing
-        is written and the answer is False. On an SQLite file the transaction is one
-        job for :class:`SqliteWriter`; elsewhere it runs on the async engine.
+        is written and the answer is False. With ``events``, the security events
+        noted in this task so far join the transaction: they are kept if it commits,
+        dropped with it if not (:mod:`authgate.core.events`). On an SQLite file the
+        transaction is one job for :class:`SqliteWriter`; elsewhere it runs on the
+        async engine.
         """
+        kept = take_pending() if events else []
+        if kept:
+            statements = [*statements, *((INSERT_EVENT, event_row(event)) for event in kept)]
         try:
             if self._writer is not None:
                 await self._write_sqlite(self._writer, statements, guard)
             else:
-                async with self.begin() as conn:
+                async with self.begin(events=False) as conn:
                     for position, (query, params) in enumerate(statements):
                         result = await conn.execute(query.statement, params)
                         if guard and position == 0 and result.rowcount != 1:
                             raise GuardMissed()
         except GuardMissed:
             return False
+        log_events(kept)
         return True
 
     async def _write_sqlite(

@@ -19,7 +19,7 @@ from authgate.storage.sql.tables import email_tokens, users
 #: Email keys looked up per query (well under every database's parameter limit).
 _IN_CHUNK = 500
 
-_COLUMNS = (
+USER_COLUMNS = (
     users.c.id,
     users.c.email,
     users.c.password_hash,
@@ -28,8 +28,8 @@ _COLUMNS = (
     users.c.email_verified_at,
     users.c.roles,
 )
-_BY_EMAIL = Prepared(select(*_COLUMNS).where(users.c.email_key == bindparam("key")))
-_BY_ID = Prepared(select(*_COLUMNS).where(users.c.id == bindparam("id")))
+_BY_EMAIL = Prepared(select(*USER_COLUMNS).where(users.c.email_key == bindparam("key")))
+_BY_ID = Prepared(select(*USER_COLUMNS).where(users.c.id == bindparam("id")))
 _INSERT = Prepared(
     insert(users).values(
         id=bindparam("id"),
@@ -57,9 +57,11 @@ _DISABLE = Prepared(
     .values(disabled_at=bindparam("when"))
 )
 
+_ENABLE = Prepared(update(users).where(users.c.id == bindparam("user_id")).values(disabled_at=None))
+
 
 def user_from_row(row: Any) -> User:
-    """A user from the columns of ``_COLUMNS``, in their order."""
+    """A user from the columns of ``USER_COLUMNS``, in their order."""
     user_id, email, password_hash, created_at, disabled_at, email_verified_at, roles = row
     return User(
         roles=tuple(roles.split()) if roles else (),
@@ -147,10 +149,13 @@ class SqlUsers:
     async def disable(self, user_id: str, when: datetime) -> None:
         await self.db.write([(_DISABLE, {"user_id": user_id, "when": when})])
 
+    async def enable(self, user_id: str) -> None:
+        await self.db.write([(_ENABLE, {"user_id": user_id})])
+
     async def list(self, limit: int = 1000) -> Sequence[User]:
         async with self.db.connect() as conn:
             result = await conn.execute(
-                select(*_COLUMNS).order_by(users.c.created_at, users.c.id).limit(limit)
+                select(*USER_COLUMNS).order_by(users.c.created_at, users.c.id).limit(limit)
             )
             return [user_from_row(row) for row in result]
 
