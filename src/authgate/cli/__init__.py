@@ -1,5 +1,5 @@
-"""The ``authgate`` command line (Typer): serve, doctor, users, tokens, keys, database,
-mail.
+"""The ``authgate`` command line (Typer): serve, doctor, audit, users, tokens, keys,
+database, mail.
 
 Expected failures (bad input, bad configuration, unreachable database) print one
 line to stderr and exit non-zero; no tracebacks.
@@ -15,6 +15,7 @@ import sys
 
 import typer
 
+from authgate.cli.audit import audit
 from authgate.cli.db import db_app
 from authgate.cli.doctor import doctor
 from authgate.cli.keys import keys_app
@@ -31,6 +32,7 @@ app = typer.Typer(
 )
 app.command()(serve)
 app.command()(doctor)
+app.command()(audit)
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(db_app, name="db")

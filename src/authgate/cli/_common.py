@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import getpass
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any, NoReturn, TypeVar
@@ -11,6 +12,7 @@ from typing import Any, NoReturn, TypeVar
 import typer
 
 from authgate.core.errors import AuthError, ConfigurationError
+from authgate.core.events import FixedOrigin, set_origin
 from authgate.core.settings import Settings, load_settings
 
 T = TypeVar("T")
@@ -64,10 +66,19 @@ def with_runtime(
         from authgate.runtime import Runtime
 
         runtime = Runtime(settings_or_exit())
+        set_origin(FixedOrigin(user_agent=f"authgate-cli ({_operator()})"))
         async with runtime.running(background=False) as service:
             return await func(service, *args, **kwargs)
 
     return wrapper
+
+
+def _operator() -> str:
+    """Who runs the command (for the events it causes)."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"
 
 
 def readable_time(epoch: object) -> str:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from authgate.core.errors import ConfigurationError
+from authgate.core.errors import AuthError, ConfigurationError
 from authgate.core.settings import Settings, parse_duration
 
 if TYPE_CHECKING:
@@ -20,6 +21,7 @@ from authgate.cli._common import (
     fail,
     readable_time,
     settings_or_exit,
+    with_runtime,
 )
 
 keys_app = typer.Typer(help="Asymmetric signing keys (EdDSA, ES256, RS256).", no_args_is_help=True)
@@ -86,6 +88,7 @@ def keys_rotate(
     typer.echo(
         f"new {record.algorithm} key {record.kid} signs from {readable_time(record.signs_from)}"
     )
+    _record_rotation(record.kid, record.algorithm)
     for old in before:
         if old.algorithm == settings.algorithm and old.retired_at is None:
             until = readable_time(record.signs_from + window)
@@ -93,6 +96,19 @@ def keys_rotate(
                 f"old key {old.kid} stays published and accepted until {until}, "
                 "when the last token it signed has expired"
             )
+
+
+def _record_rotation(kid: str, algorithm: str) -> None:
+    """Keep the rotation as a security event; the rotation stands if that fails."""
+
+    @with_runtime
+    async def record(service: Any) -> None:
+        await service.record_event("key_rotated", kid=kid, algorithm=algorithm)
+
+    try:
+        asyncio.run(record())
+    except (AuthError, ConfigurationError) as exc:
+        typer.echo(f"warning: the rotation is done; its event was not kept ({exc})", err=True)
 
 
 @keys_app.command("list")

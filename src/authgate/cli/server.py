@@ -37,7 +37,7 @@ def serve(
     from authgate.logconfig import log_config
 
     settings = settings_or_exit()
-    logging.config.dictConfig(log_config())
+    logging.config.dictConfig(log_config(fmt=settings.log_format))
     if workers > 1 and settings.redis_url is None:
         fail(
             f"--workers {workers} needs AUTHGATE_REDIS_URL: revocations and rate limits "
@@ -60,7 +60,7 @@ def serve(
         loop="uvloop",
         http="httptools",
         access_log=access_log,
-        log_config=log_config(),
+        log_config=log_config(fmt=settings.log_format),
         proxy_headers=proxies is not None,
         forwarded_allow_ips=proxies or "127.0.0.1",
         server_header=False,

@@ -24,6 +24,11 @@ class AdminFacade:
         """The caller's security events, newest first (see :meth:`Activity.page`)."""
         return await self.activity.page(cursor=cursor, limit=limit, user_id=principal.id)
 
+    async def record_event(self, type: str, user_id: str | None = None, **detail: str) -> None:
+        """Keep an event of something done outside the service (a key rotation)."""
+        self.events.note(type, user_id, **detail)
+        await self.events.flush()
+
     async def prune_events(self, now: float, retention: int) -> int:
         """Delete the events older than ``retention`` seconds, a batch at a time;
         how many went."""
