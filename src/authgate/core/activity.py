@@ -52,7 +52,8 @@ def decode_cursor(cursor: str | None) -> str | None:
         raise ValidationFailed("not a cursor")
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        return base64.urlsafe_b64decode(padded.encode("ascii")).decode()
+        position = base64.b64decode(padded.encode("ascii"), altchars=b"-_", validate=True)
+        return position.decode()
     except (binascii.Error, UnicodeError, ValueError):
         raise ValidationFailed("not a cursor") from None
 
