@@ -80,6 +80,8 @@ async def test_register_list_rename_remove(client: httpx.AsyncClient) -> None:
     assert removed.status_code == 204
     again = await client.delete(f"/auth/passkeys/{passkey['id']}", headers=bearer(access))
     assert (again.status_code, again.json()["code"]) == (404, "not_found")
+    kept = (await client.get("/auth/events", headers=bearer(access))).json()["events"]
+    assert [e["type"] for e in kept[:2]] == ["passkey_removed", "passkey_added"]
 
 
 async def test_passwordless_sign_in_counts_as_two_factors(client: httpx.AsyncClient) -> None:
@@ -100,6 +102,12 @@ async def test_passwordless_needs_user_verification(client: httpx.AsyncClient) -
     _, key, _ = await signed_up_with_key(client)
     request, flow = await options(client, email=EMAIL)
     assert_refused(await sign_in(client, flow, key.get(request, verified=False)))
+    tokens = await client.post("/auth/login", json={"email": EMAIL, "password": PASSWORD})
+    mfa_token = tokens.json()["mfa_token"]
+    request, flow = await options(client, mfa_token=mfa_token)
+    done = await sign_in(client, flow, key.get(request, verified=False))
+    kept = (await client.get("/auth/events", headers=bearer(done.json()["access_token"]))).json()
+    assert [e["type"] for e in kept["events"][:2]] == ["login", "mfa_failed"]
 
 
 async def test_a_password_sign_in_finishes_with_the_passkey(client: httpx.AsyncClient) -> None:
