@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.conftest import FakeClock
-from tests.helpers import PASSWORD, bearer, login, register
+from tests.helpers import PASSWORD, bearer, claims_of, login, register
 from tests.mfa.test_totp import code
 
 ADMIN = "boss@example.com"
@@ -34,6 +34,7 @@ def every_route(user_id: str) -> list[tuple[str, str]]:
         ("POST", f"/admin/users/{user_id}/enable"),
         ("DELETE", f"/admin/users/{user_id}/sessions"),
         ("DELETE", f"/admin/users/{user_id}/mfa"),
+        ("DELETE", f"/admin/users/{user_id}/roles/auditor"),
         ("GET", "/admin/events"),
     ]
 
@@ -184,7 +185,7 @@ async def test_ending_sessions_and_removing_factors(
 
 async def test_unknown_users_types_and_bad_ids(client: httpx.AsyncClient, gate: Any) -> None:
     token = await admin_token(client, gate)
-    for method, path in every_route(MISSING)[1:6]:
+    for method, path in every_route(MISSING)[1:7]:
         answer = await client.request(method, path, headers=bearer(token))
         assert (answer.status_code, answer.json()["code"]) == (404, "not_found"), path
     for bad in ("not-an-id", "'; DROP TABLE users; --", MISSING.upper()):
@@ -216,3 +217,41 @@ async def test_the_prefix_search_uses_its_index_on_postgresql(
         )
         described = json.dumps(plan.scalar())
     assert "ix_users_email_key_bytes" in described
+
+
+async def test_roles_granted_and_taken_back_through_the_api(
+    client: httpx.AsyncClient, gate: Any, clock: FakeClock
+) -> None:
+    token = await admin_token(client, gate)
+    target = await register(client, TARGET)
+    theirs = await login(client, TARGET)
+    path = f"/admin/users/{target['id']}/roles"
+    granted = await client.post(path, json={"role": "auditor"}, headers=bearer(token))
+    assert (granted.status_code, granted.json()["roles"]) == (200, ["auditor"])
+    clock.advance(2)
+    assert "auditor" in claims_of((await login(client, TARGET))["access_token"])["roles"]
+    taken = await client.delete(f"{path}/auditor", headers=bearer(token))
+    assert (taken.status_code, taken.json()["roles"]) == (200, [])
+    # Taking a role back refuses the tokens that carried it.
+    assert (await client.get("/auth/me", headers=bearer(theirs["access_token"]))).status_code == 401
+    for body in ({"role": "Not A Role"}, {"role": 7}, {}):
+        bad = await client.post(path, json=body, headers=bearer(token))
+        assert (bad.status_code, bad.json()["code"]) == (422, "validation_error"), body
+    admin_id = (await client.get("/auth/me", headers=bearer(token))).json()["id"]
+    own = await client.delete(f"/admin/users/{admin_id}/roles/admin", headers=bearer(token))
+    assert (own.status_code, own.json()["code"]) == (403, "forbidden")
+    clock.advance(2)
+    user_token = (await login(client, TARGET))["access_token"]
+    refused = await client.post(path, json={"role": "admin"}, headers=bearer(user_token))
+    assert (refused.status_code, refused.json()["code"]) == (403, "forbidden")
+    kinds = [
+        (e["type"], e["detail"], e["actor_id"])
+        for e in (
+            await client.get("/admin/events", headers=bearer(token), params={"user": TARGET})
+        ).json()["events"]
+        if e["type"].startswith("role_")
+    ]
+    assert kinds == [
+        ("role_removed", {"role": "auditor"}, admin_id),
+        ("role_added", {"role": "auditor"}, admin_id),
+    ]

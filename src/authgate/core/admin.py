@@ -156,6 +156,21 @@ class Admin:
         if self.mfa is not None:
             await self.mfa.reset(user, actor_id=admin.id)
 
+    async def set_role(
+        self, principal: Principal, user_id: str, role: str, *, granted: bool
+    ) -> User:
+        """Grant or take back a role (see :meth:`Accounts.set_role`). An admin cannot
+        take the role ``admin`` from themselves (someone must keep it).
+
+        Raises:
+            Forbidden; NotFound; ValidationFailed: not a role name.
+        """
+        admin = await self.authorize(principal)
+        user = await self._target(user_id)
+        if user.id == admin.id and role == ADMIN_ROLE and not granted:
+            raise Forbidden("an admin cannot take the admin role from themselves")
+        return await self.accounts.set_role(user, role, granted=granted, actor_id=admin.id)
+
     async def events(
         self,
         principal: Principal,

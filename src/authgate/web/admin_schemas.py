@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, StrictStr
 
 from authgate.web.schemas import PasskeyOut, RegisteredOut
 
@@ -63,3 +63,9 @@ class AdminUserDetailOut(AdminUserOut):
     disabled_at: datetime | None
     sessions: list[AdminSessionOut]
     factors: AdminFactorsOut
+
+
+class RoleIn(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    role: StrictStr

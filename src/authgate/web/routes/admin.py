@@ -11,7 +11,14 @@ from authgate.core.admin import UserDetail
 from authgate.core.admin_ports import DirectoryEntry
 from authgate.core.events import Event
 from authgate.core.models import Principal, Session, User
-from authgate.web.admin_schemas import AdminEventPage, AdminUserDetailOut, AdminUserPage, EventPage
+from authgate.web.admin_schemas import (
+    AdminEventPage,
+    AdminUserDetailOut,
+    AdminUserOut,
+    AdminUserPage,
+    EventPage,
+    RoleIn,
+)
 from authgate.web.routes._io import json_response, uuid_or_404
 from authgate.web.routes.auth import _errors
 from authgate.web.routes.passkeys import passkey_json
@@ -168,6 +175,34 @@ def admin_routes(router: APIRouter, gate: "AuthGate") -> None:
     async def remove_mfa(user_id: str, principal: CurrentPrincipal) -> Response:
         await gate.service.admin.remove_mfa(principal, uuid_or_404(user_id, "user"))
         return Response(status_code=204)
+
+    @router.post(
+        "/admin/users/{user_id}/roles",
+        response_model=AdminUserOut,
+        responses=_errors(401, 403, 404, 422),
+        tags=["admin"],
+    )
+    async def add_role(user_id: str, body: RoleIn, principal: CurrentPrincipal) -> Response:
+        user = await gate.service.admin.set_role(
+            principal, uuid_or_404(user_id, "user"), body.role, granted=True
+        )
+        return json_response(admin_user_json(user, await _has_mfa(user.id)), headers=_PRIVATE)
+
+    @router.delete(
+        "/admin/users/{user_id}/roles/{role}",
+        response_model=AdminUserOut,
+        responses=_errors(401, 403, 404, 422),
+        tags=["admin"],
+    )
+    async def remove_role(user_id: str, role: str, principal: CurrentPrincipal) -> Response:
+        user = await gate.service.admin.set_role(
+            principal, uuid_or_404(user_id, "user"), role, granted=False
+        )
+        return json_response(admin_user_json(user, await _has_mfa(user.id)), headers=_PRIVATE)
+
+    async def _has_mfa(user_id: str) -> bool:
+        totp, passkeys = await gate.service.mfa_state(user_id)
+        return totp or passkeys > 0
 
     @router.get(
         "/admin/events",
