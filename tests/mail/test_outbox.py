@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
+import logging
 import os
 import re
 import stat
+from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from authgate.mail import MailDeliveryError, OutboxTransport, list_outbox
+from tests.helpers import register
 from tests.mail.helpers import a_mail
+from tests.mailserver import links_in
 
 NAME = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{8}\.eml")
 
@@ -83,3 +90,34 @@ async def test_a_mail_placed_by_hand_sorts_by_its_file_time(tmp_path: Path) -> N
     placed.write_bytes(a_mail("hand@example.com").as_bytes())
     os.utime(placed, (0, 0))  # 1970: older than anything the outbox wrote
     assert [entry.path for entry in list_outbox(tmp_path)] == [first, placed]
+
+
+@pytest.mark.parametrize(
+    ("public_url", "logged"), [("https://auth.example.com", False), ("http://127.0.0.1:8000", True)]
+)
+async def test_the_outbox_log_line_carries_the_link_only_on_a_loopback_url(
+    app_factory: Any,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    public_url: str,
+    logged: bool,
+) -> None:
+    """A link is a key to the account: a deployment's logs never carry one."""
+    outbox = tmp_path / "outbox"
+    app, _gate = await app_factory(public_url=public_url, outbox_dir=str(outbox))
+    transport = httpx.ASGITransport(app=app)
+    with caplog.at_level(logging.INFO, logger="authgate.mail"):
+        async with httpx.AsyncClient(transport=transport, base_url="https://t") as client:
+            await register(client, "alice@example.com")
+        for _ in range(200):
+            lines = [r.getMessage() for r in caplog.records if "written to" in r.getMessage()]
+            if lines:
+                break
+            await asyncio.sleep(0.05)
+    [line] = lines
+    [mail] = list_outbox(outbox)
+    parsed = email.message_from_bytes(mail.path.read_bytes(), policy=email.policy.default)
+    assert isinstance(parsed, EmailMessage)
+    token = links_in(parsed)[0].split("token=", 1)[1]
+    assert str(mail.path) in line
+    assert (token in line) is logged

@@ -6,6 +6,7 @@ on a configuration (``authgate doctor``, error lines naming a database).
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -84,3 +85,13 @@ def none_if_blank(value: object) -> object:
 
 
 OptionalText = Annotated[str | None, BeforeValidator(none_if_blank)]
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """True for this machine: no host, ``localhost``, 127.0.0.0/8 or ``::1``."""
+    if host in (None, "", "localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

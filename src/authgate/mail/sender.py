@@ -17,9 +17,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from urllib.parse import urlsplit
 
 from jinja2 import TemplateError
 
+from authgate.core.config_values import is_loopback_host
 from authgate.core.models import EmailToken, MailOrder, QueuedJob, ResetRequest
 from authgate.core.ports import Clock, MailQueue
 from authgate.mail.message import MailAddressError, compose
@@ -138,8 +140,11 @@ class MailSender:
             return
         await self.queue.finish(job)
         if isinstance(self.transport, OutboxTransport):
-            # The embedded default, for development: the link is what a developer needs.
-            link = mail.context.get("link")
+            # The embedded default, for development: the link is what a developer needs;
+            # but a link is a key to the account, so only for a loopback public URL (a
+            # deployment's logs never carry one).
+            local = is_loopback_host(urlsplit(self.public_url).hostname)
+            link = mail.context.get("link") if local else None
             log.info(
                 "mail (%s) to %s written to %s%s",
                 mail.kind,

@@ -9,7 +9,6 @@ Nothing is written: a missing secret or key is reported, not generated.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import math
 import stat
 import time
@@ -23,6 +22,7 @@ from urllib.parse import urlsplit
 import redis.asyncio
 from sqlalchemy import text
 
+from authgate.core.config_values import is_loopback_host
 from authgate.core.errors import ConfigurationError
 from authgate.core.settings import PROFILES, Settings, redact_url
 from authgate.mail.transport import SmtpTransport
@@ -45,15 +45,6 @@ class Finding:
 
     def line(self) -> str:
         return f"{self.status.upper():4}  {self.check}: {self.message}"
-
-
-def _is_loopback(host: str | None) -> bool:
-    if host in (None, "", "localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _entropy_bits(secret: bytes) -> float:
@@ -100,7 +91,7 @@ def check_secret(settings: Settings) -> Finding:
 
 def check_public_url(settings: Settings) -> list[Finding]:
     parts = urlsplit(settings.public_url)
-    loopback = _is_loopback(parts.hostname)
+    loopback = is_loopback_host(parts.hostname)
     findings: list[Finding] = []
     if parts.scheme != "https" and not loopback:
         findings.append(
@@ -311,7 +302,7 @@ async def check_redis(settings: Settings) -> list[Finding]:
 async def check_smtp(settings: Settings) -> Finding:
     if settings.smtp_url is None:
         public = urlsplit(settings.public_url).hostname
-        status: Status = "warn" if not _is_loopback(public) else "ok"
+        status: Status = "warn" if not is_loopback_host(public) else "ok"
         return Finding(
             status,
             "mail",
