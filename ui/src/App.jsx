@@ -3,6 +3,7 @@ import { createClient } from './api.js';
 import { DICTIONARIES, browserLanguage } from './i18n.js';
 import { navigate, useRoute } from './router.js';
 import { pageFor, parseRoute, tokenOf } from './routes.js';
+import Admin from './pages/Admin.jsx';
 import ForgotPassword from './pages/ForgotPassword.jsx';
 import Header from './pages/Header.jsx';
 import Plans from './pages/Plans.jsx';
@@ -61,6 +62,25 @@ export default function App() {
     };
   }, [api]);
 
+  // Whether the user may use the admin page: the server decides from its database on
+  // every admin call (the roles claim is in the HttpOnly access cookie), so ask it once
+  // per signed-in user; any refusal (403 forbidden) hides the link.
+  const [admin, setAdmin] = useState(false);
+  const userId = user?.id ?? null;
+  useEffect(() => {
+    let live = true;
+    setAdmin(false);
+    if (userId) {
+      api
+        .get('/admin/users', { params: { limit: 1 } })
+        .then(() => live && setAdmin(true))
+        .catch(() => live && setAdmin(false));
+    }
+    return () => {
+      live = false;
+    };
+  }, [api, userId]);
+
   // After a verification: the banner goes, a changed address shows (a 401 is the client's).
   const reloadUser = useCallback(async () => {
     try {
@@ -108,7 +128,7 @@ export default function App() {
   }
   return (
     <>
-      <Header api={api} t={t} user={user} page={page} onSignedOut={() => toSignIn()} />
+      <Header api={api} t={t} user={user} page={page} admin={admin} onSignedOut={() => toSignIn()} />
       {user.email_verified === false && <VerifyBanner api={api} t={t} email={user.email} />}
       <main className="card wide">
         {linkPage ??
@@ -116,6 +136,8 @@ export default function App() {
             <Sessions api={api} t={t} language={language} onSignedOut={() => toSignIn()} />
           ) : page === 'security' ? (
             <Security api={api} t={t} user={user} onChanged={reloadUser} />
+          ) : page === 'admin' ? (
+            <Admin api={api} t={t} self={user} />
           ) : page === 'settings' ? (
             <Settings api={api} t={t} user={user} onDeleted={() => toSignIn(t.accountDeleted)} />
           ) : (

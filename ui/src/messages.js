@@ -73,6 +73,12 @@ const BY_SUBJECT = {
     not_found: (t) => t.errors.passkeyGone,
     too_many_attempts: (t, error) => serverDetail(error) ?? retryLater(t, error),
   },
+  // admin: the admin page (a 403 is "not an admin" or "not your own account": the server says which)
+  admin: {
+    forbidden: (t, error) => serverDetail(error) ?? t.errors.forbidden,
+    not_found: (t) => t.errors.userGone,
+    validation_error: (t, error) => serverDetail(error) ?? t.errors.unknown('HTTP 422'),
+  },
   account: {
     invalid_credentials: (t) => t.errors.wrongPassword,
     email_taken: (t) => t.errors.emailInUse,
@@ -90,7 +96,7 @@ function retryLater(t, error) {
  *
  * @param {unknown} error an axios error
  * @param {object} t the page's dictionary
- * @param {'credentials'|'plan'|'mail'|'password'|'link'|'account'|'mfa'} [subject] the form
+ * @param {'credentials'|'plan'|'mail'|'password'|'link'|'account'|'mfa'|'passkey'|'admin'} [subject] the form
  *   it came from (see BY_SUBJECT)
  */
 export function describeError(error, t, subject = 'credentials') {
@@ -115,6 +121,8 @@ export function describeError(error, t, subject = 'credentials') {
       return serverDetail(error) ?? t.errors.passkey_invalid;
     case 'mfa_invalid': // a wrong, reused or expired code: the server's words
       return serverDetail(error) ?? t.errors.mfa_invalid;
+    case 'forbidden': // not allowed (the admin pages): the server says why
+      return serverDetail(error) ?? t.errors.forbidden;
     case 'mfa_exists':
     case 'mfa_missing':
     case 'reauth_required':

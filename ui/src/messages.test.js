@@ -79,6 +79,15 @@ describe('describeError', () => {
     expect(describeError(answer(429, 'too_many_attempts', 'Wait'), t, 'mfa')).toBe('Wait');
   });
 
+  it("words the admin page's refusals: the server says why, a gone user is named", () => {
+    const self = answer(403, 'forbidden', 'an admin cannot disable their own account');
+    expect(describeError(self, t, 'admin')).toBe('an admin cannot disable their own account');
+    expect(describeError(answer(403, 'forbidden', ''), t, 'admin')).toBe(t.errors.forbidden);
+    expect(describeError(answer(403, 'forbidden', 'No'), t)).toBe('No');
+    expect(describeError(answer(404, 'not_found'), t, 'admin')).toBe(t.errors.userGone);
+    expect(describeError(answer(404, 'not_found'), t)).toBe(t.errors.not_found);
+  });
+
   it('falls back to the server detail for codes it does not know', () => {
     expect(describeError(answer(418, 'teapot', 'I am a teapot'), t)).toBe('Something went wrong: I am a teapot');
     expect(describeError({ response: { status: 502, data: '' } }, t)).toBe('Something went wrong: HTTP 502');

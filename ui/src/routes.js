@@ -8,7 +8,7 @@
 /** Pages of a signed-out visitor; the first is where other routes lead. */
 export const SIGNED_OUT_PAGES = ['signin', 'register', 'forgot-password'];
 /** Pages of a signed-in user; the first is where other routes lead. */
-export const SIGNED_IN_PAGES = ['plans', 'sessions', 'security', 'settings'];
+export const SIGNED_IN_PAGES = ['plans', 'sessions', 'security', 'settings', 'admin'];
 /** Pages of mailed links: they work signed in or out. */
 export const LINK_PAGES = ['reset-password', 'verify-email'];
 

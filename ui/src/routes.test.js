@@ -31,6 +31,8 @@ describe('pageFor', () => {
     expect(pageFor('sessions', true)).toBe('sessions');
     expect(pageFor('security', true)).toBe('security');
     expect(pageFor('security', false)).toBe('signin');
+    expect(pageFor('admin', true)).toBe('admin'); // the page itself says who may use it
+    expect(pageFor('admin', false)).toBe('signin');
     expect(pageFor('signin', true)).toBe('plans');
     expect(pageFor('forgot-password', true)).toBe('plans');
     expect(pageFor('nowhere', true)).toBe('plans');

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { describeError } from '../messages.js';
 
-export default function Header({ api, t, user, page, onSignedOut }) {
+export default function Header({ api, t, user, page, admin = false, onSignedOut }) {
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
 
@@ -34,6 +34,11 @@ export default function Header({ api, t, user, page, onSignedOut }) {
         <a href="#/settings" aria-current={page === 'settings' ? 'page' : undefined}>
           {t.settings}
         </a>
+        {admin && (
+          <a href="#/admin" aria-current={page === 'admin' ? 'page' : undefined}>
+            {t.admin}
+          </a>
+        )}
       </nav>
       <span className="who">{t.signedInAs(user.email)}</span>
       <button type="button" disabled={busy} onClick={() => signOut('/auth/logout')}>

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
+import { dateFormat } from '../activity.js';
 import { sessionLost } from '../api.js';
 import { ReauthCancelled } from '../mfa.js';
 import { describePasskeyFailure, passkeysSupported, registerPasskey } from '../passkeys.js';
@@ -7,12 +8,6 @@ import { useReauth } from './ConfirmIdentity.jsx';
 
 /** The longest passkey name the form lets through (the server has the final say). */
 export const PASSKEY_NAME_MAX = 100;
-
-function dateFormat() {
-  // The page's language (App sets <html lang>), as the sessions page shows dates.
-  const language = globalThis.document?.documentElement?.lang || undefined;
-  return new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeStyle: 'short' });
-}
 
 /**
  * The security page's passkeys: the list (name, added, last used), adding one (an
@@ -23,7 +18,7 @@ function dateFormat() {
 export default function PasskeysSection({ api, t, user, onChanged }) {
   const id = useId();
   const supported = useMemo(() => passkeysSupported(), []);
-  const format = useMemo(dateFormat, []);
+  const format = useMemo(() => dateFormat(), []);
   const [message, setMessage] = useState(null); // { text, calm } of the last failure
   const [status, setStatus] = useState(null);
   const [adding, setAdding] = useState(false);

@@ -5,6 +5,8 @@ import { describeError } from '../messages.js';
 import { ReauthCancelled, cleanCode, groupSecret, otpauthLink, svgDataUri } from '../mfa.js';
 import { useReauth } from './ConfirmIdentity.jsx';
 import PasskeysSection from './PasskeysSection.jsx';
+import Question from './Question.jsx';
+import RecentActivity from './RecentActivity.jsx';
 import RecoveryCodes from './RecoveryCodes.jsx';
 
 /**
@@ -198,27 +200,8 @@ export default function Security({ api, t, user, onChanged }) {
         {body}
       </section>
       <PasskeysSection api={api} t={t} user={user} onChanged={onChanged} />
+      <RecentActivity api={api} t={t} />
     </section>
-  );
-}
-
-/** An in-page yes/no question; the harmless answer gets the focus. */
-function Question({ question, yes, no, danger = false, busy, onYes, onNo }) {
-  const id = useId();
-  const cancel = useRef(null);
-  useEffect(() => {
-    cancel.current?.focus();
-  }, []);
-  return (
-    <div role="group" className={danger ? 'confirm' : 'confirm calm'} aria-labelledby={`${id}-question`}>
-      <p id={`${id}-question`}>{question}</p>
-      <button type="button" className={danger ? 'danger' : undefined} disabled={busy} onClick={onYes}>
-        {yes}
-      </button>
-      <button type="button" className="secondary" ref={cancel} disabled={busy} onClick={onNo}>
-        {no}
-      </button>
-    </div>
   );
 }
 
