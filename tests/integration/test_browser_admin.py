@@ -346,3 +346,49 @@ def test_recent_activity_pages_with_show_more(
     expect(items).to_have_count(23)  # registered, and 1 + 21 sign-ins
     expect(items.last).to_contain_text("계정 생성")
     expect(activity.get_by_role("button", name="더 보기", exact=True)).to_have_count(0)
+
+
+def test_an_account_deleted_meanwhile_is_gone_from_the_admin_page(
+    ui_server: Callable[..., Server], new_context: Callable[..., BrowserContext]
+) -> None:
+    """The account the admin has open deletes itself; the admin's next action on it is
+    answered 404 not_found: the page says the user no longer exists, closes it and
+    searches again."""
+    server = ui_server()
+    admin = new_context().new_page()
+    create_account(admin, server.url, "chief@example.com")
+    expect_plans_page(admin)
+    make_admin(server, "chief@example.com")
+    admin.reload()  # the link shows once the server says this user is an admin
+    expect(admin_link(admin)).to_be_visible()
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        created = http.post(
+            "/auth/register", json={"email": "leaver@example.com", "password": PASSWORD}
+        )
+        assert created.status_code == 201, created.text
+
+    open_admin(admin)
+    detail = open_user(admin, "leaver@example.com")
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        login = http.post("/auth/login", json={"email": "leaver@example.com", "password": PASSWORD})
+        token = login.json()["access_token"]
+        gone = http.request(
+            "DELETE",
+            "/auth/me",
+            json={"password": PASSWORD},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert gone.status_code == 204, gone.text
+
+    detail.get_by_role("button", name="Sign out all sessions", exact=True).click()
+    with admin.expect_response(lambda r: urlparse(r.url).path.endswith("/sessions")) as answer:
+        detail.get_by_role("button", name="Yes, sign out all", exact=True).click()
+    assert answer.value.status == 404 and answer.value.json()["code"] == "not_found"
+    expect(admin.get_by_role("alert")).to_have_text(
+        "That user no longer exists. The list has been refreshed."
+    )
+    expect(detail).to_have_count(0)
+    expect(admin.get_by_role("list", name="Users")).to_have_count(0)
+    expect(
+        admin.get_by_text("No user\u2019s email address starts with \u201cleave\u201d.")
+    ).to_be_visible()
