@@ -9,13 +9,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 
+def _utc(moment: datetime) -> str:
+    """ISO 8601 with ``Z``, as the API writes times."""
+    return moment.isoformat().replace("+00:00", "Z")
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per record: time, level, logger, message, and the fields of a
     security event (``security_event``, :mod:`authgate.core.events`) at the top."""
 
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "time": _utc(datetime.fromtimestamp(record.created, UTC)),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
@@ -23,6 +28,8 @@ class JsonFormatter(logging.Formatter):
         event = getattr(record, "security_event", None)
         if isinstance(event, dict):
             line.update(event)
+            if isinstance(event.get("at"), str):
+                line["at"] = event["at"].replace("+00:00", "Z")
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False, default=str)

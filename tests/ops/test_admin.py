@@ -5,12 +5,15 @@ on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import json
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import text
 
+from authgate.core.models import Passkey
 from tests.conftest import FakeClock
 from tests.helpers import PASSWORD, bearer, claims_of, login, register
 from tests.mfa.test_totp import code
@@ -255,3 +258,57 @@ async def test_roles_granted_and_taken_back_through_the_api(
         ("role_removed", {"role": "auditor"}, admin_id),
         ("role_added", {"role": "auditor"}, admin_id),
     ]
+
+
+async def test_acting_on_an_account_needs_a_recent_sign_in(
+    client: httpx.AsyncClient, gate: Any, clock: FakeClock
+) -> None:
+    token = await admin_token(client, gate)
+    target = await register(client, TARGET)
+    clock.advance(gate.settings.reauth_max_age + 1)
+    for method, path in every_route(target["id"]):
+        answer = await client.request(method, path, headers=bearer(token))
+        if method == "GET":
+            assert answer.status_code == 200, path
+        else:
+            assert (answer.status_code, answer.json()["code"]) == (403, "reauth_required"), path
+    fresh = (await login(client, ADMIN))["access_token"]
+    done = await client.post(f"/admin/users/{target['id']}/disable", headers=bearer(fresh))
+    assert done.status_code == 204
+
+
+async def test_a_non_admin_learns_nothing_from_an_id(client: httpx.AsyncClient) -> None:
+    await register(client, TARGET)
+    token = (await login(client, TARGET))["access_token"]
+    for user_id in ("not-an-id", MISSING):
+        answer = await client.get(f"/admin/users/{user_id}", headers=bearer(token))
+        assert (answer.status_code, answer.json()["code"]) == (403, "forbidden")
+
+
+async def test_removing_the_passkeys_of_a_user_without_an_app_is_an_event(
+    client: httpx.AsyncClient, gate: Any
+) -> None:
+    token = await admin_token(client, gate)
+    target = await register(client, TARGET)
+    await gate.service.passkeys.store.add(
+        Passkey(
+            id=str(uuid.uuid4()),
+            user_id=target["id"],
+            credential_id="Y3JlZA",
+            public_key=b"\x00",
+            sign_count=0,
+            name="Key",
+            created_at=datetime.now(UTC),
+        )
+    )
+    path = f"/admin/users/{target['id']}"
+    assert (await client.get(path, headers=bearer(token))).json()["mfa"] is True
+    assert (await client.delete(f"{path}/mfa", headers=bearer(token))).status_code == 204
+    assert (await client.get(path, headers=bearer(token))).json()["factors"]["passkeys"] == []
+    listed = await client.get("/admin/events", headers=bearer(token), params={"user": TARGET})
+    first = listed.json()["events"][0]
+    assert (first["type"], first["detail"]) == ("mfa_disabled", {"method": "all"})
+    # Nothing left to remove: no second event.
+    assert (await client.delete(f"{path}/mfa", headers=bearer(token))).status_code == 204
+    again = await client.get("/admin/events", headers=bearer(token), params={"user": TARGET})
+    assert again.json()["events"][0]["id"] == first["id"]

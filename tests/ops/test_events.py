@@ -227,4 +227,5 @@ async def test_one_log_line_per_event_and_json_lines(
     line = json.loads(JsonFormatter().format(records[1]))
     assert line["event"] == "login" and line["ip"] == "203.0.113.7"
     assert line["logger"] == "authgate.events" and line["level"] == "INFO"
+    assert line["time"].endswith("Z") and line["at"].endswith("Z")
     assert PASSWORD not in json.dumps(line)

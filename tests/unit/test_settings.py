@@ -84,6 +84,9 @@ def test_environment_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
         ("AUTHGATE_DATABASE_URL", "postgresql+asyncpg://u@db:99999/x", "port"),
         ("AUTHGATE_REDIS_URL", "redis://127.0.0.1:abc/0", "port"),
         ("AUTHGATE_REDIS_URL", "redis://127.0.0.1:0/0", "port"),
+        ("AUTHGATE_EVENTS_RETENTION", "0", "must be positive"),
+        ("AUTHGATE_EVENTS_RETENTION", "forever", "not a duration"),
+        ("AUTHGATE_LOG_FORMAT", "xml", "AUTHGATE_LOG_FORMAT"),
     ],
 )
 def test_bad_settings_name_their_variable(

@@ -19,7 +19,8 @@ from authgate.core.context import ServiceContext, to_datetime
 from authgate.core.emails import MAX_EMAIL_CHARS, login_key
 from authgate.core.errors import Forbidden, NotFound, ServiceUnavailable, ValidationFailed
 from authgate.core.mfa import Mfa
-from authgate.core.models import Passkey, Principal, Session, User
+from authgate.core.models import Passkey, Principal, Session, User, is_uuid
+from authgate.core.policies import check_recent
 from authgate.core.sessions import Sessions
 
 ADMIN_ROLE = "admin"
@@ -58,15 +59,21 @@ class Admin:
         self.mfa = mfa
         self.directory = directory
 
-    async def authorize(self, principal: Principal) -> User:
-        """The caller, if it is an enabled account with the role ``admin`` now.
+    async def authorize(self, principal: Principal, *, acting: bool = False) -> User:
+        """The caller, if it is an enabled account with the role ``admin`` now; one
+        ``acting`` on an account must also have signed in recently (API.md §2,
+        AUTHGATE_REAUTH_MAX_AGE), as for the other sensitive actions.
 
         Raises:
             Forbidden: not an admin (any more).
+            ReauthRequired: ``acting``, and the sign-in is not recent.
         """
         admin = await self.context.users.by_id(principal.id)
         if admin is None or admin.is_disabled or ADMIN_ROLE not in admin.roles:
             raise Forbidden("this needs the admin role")
+        if acting:
+            settings = self.context.settings
+            check_recent(principal, self.context.clock(), settings.reauth_max_age)
         return admin
 
     async def search(
@@ -117,7 +124,7 @@ class Admin:
         Raises:
             Forbidden; NotFound.
         """
-        admin = await self.authorize(principal)
+        admin = await self.authorize(principal, acting=True)
         user = await self._target(user_id)
         if user.id == admin.id:
             raise Forbidden("an admin cannot disable their own account")
@@ -130,7 +137,7 @@ class Admin:
         Raises:
             Forbidden; NotFound.
         """
-        admin = await self.authorize(principal)
+        admin = await self.authorize(principal, acting=True)
         user = await self._target(user_id)
         if user.is_disabled:
             await self.accounts.enable(user, actor_id=admin.id)
@@ -141,7 +148,7 @@ class Admin:
         Raises:
             Forbidden; NotFound.
         """
-        admin = await self.authorize(principal)
+        admin = await self.authorize(principal, acting=True)
         user = await self._target(user_id)
         await self.logins.end_all(user.id, "sessions_revoked", actor_id=admin.id)
 
@@ -151,7 +158,7 @@ class Admin:
         Raises:
             Forbidden; NotFound.
         """
-        admin = await self.authorize(principal)
+        admin = await self.authorize(principal, acting=True)
         user = await self._target(user_id)
         if self.mfa is not None:
             await self.mfa.reset(user, actor_id=admin.id)
@@ -165,7 +172,7 @@ class Admin:
         Raises:
             Forbidden; NotFound; ValidationFailed: not a role name.
         """
-        admin = await self.authorize(principal)
+        admin = await self.authorize(principal, acting=True)
         user = await self._target(user_id)
         if user.id == admin.id and role == ADMIN_ROLE and not granted:
             raise Forbidden("an admin cannot take the admin role from themselves")
@@ -195,7 +202,7 @@ class Admin:
         return await self.activity.page(cursor=cursor, limit=limit, user_id=user_id, type=type)
 
     async def _target(self, user_id: str) -> User:
-        user = await self.context.users.by_id(user_id)
+        user = await self.context.users.by_id(user_id) if is_uuid(user_id) else None
         if user is None:
             raise NotFound("no such user")
         return user

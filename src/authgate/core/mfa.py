@@ -183,15 +183,17 @@ class Mfa:
     async def reset(self, user: User, actor_id: str | None = None) -> bool:
         """Remove a user's second factors (``authgate user reset-mfa``; the admin API
         with ``actor_id``); False if there were none."""
+        passkeys = await self.passkey_count(user.id)
+        if not passkeys and await self.store.totp(user.id) is None:
+            return False
         events = self.context.events
         events.note("mfa_disabled", user.id, actor_id=actor_id, method="all")
-        removed = await self.store.remove(user.id)
-        if self.passkeys is not None and await self.passkeys.count(user.id):
-            await self.passkeys.delete_all(user.id)
-            removed = True
+        if passkeys and self.passkeys is not None:
+            await self.passkeys.delete_all(user.id)  # the event joins this write
+        removed = await self.store.remove(user.id) or bool(passkeys)
         if removed:
             await events.flush()
-        else:
+        else:  # removed by someone else meanwhile
             events.discard()
         return removed
 

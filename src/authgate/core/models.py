@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -255,3 +256,11 @@ class WebauthnFlow:
     expires_at: datetime
     user_id: str | None = None
     mfa_token_hash: str | None = None
+
+
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def is_uuid(value: str) -> bool:
+    """True for a lower-case UUID: the form of every id authgate makes."""
+    return _UUID.match(value) is not None

@@ -101,7 +101,7 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown algorithm {value!r} (choose {', '.join(ALGORITHMS)})")
         return value
 
-    @field_validator("access_ttl", "refresh_ttl", "session_max_age")
+    @field_validator("access_ttl", "refresh_ttl", "session_max_age", "events_retention")
     @classmethod
     def _positive_ttl(cls, value: int | None) -> int | None:
         if value is not None and value <= 0:

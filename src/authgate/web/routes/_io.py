@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any, TypeVar
 
 import orjson
@@ -12,19 +11,19 @@ from pydantic import BaseModel, ValidationError
 from starlette.responses import Response
 
 from authgate.core.errors import NotFound
+from authgate.core.models import is_uuid
 
 M = TypeVar("M", bound=BaseModel)
 
 _JSON = "application/json"
 #: The headers of every answer that carries a token, a secret or codes.
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 def uuid_or_404(value: str, what: str) -> str:
     """``value`` if it is a lower-case UUID (the ids authgate makes); else 404: no
     such ``what`` can exist."""
-    if not _UUID.match(value):
+    if not is_uuid(value):
         raise NotFound(f"not a {what} id")
     return value
 

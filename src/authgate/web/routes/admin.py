@@ -19,7 +19,7 @@ from authgate.web.admin_schemas import (
     EventPage,
     RoleIn,
 )
-from authgate.web.routes._io import json_response, uuid_or_404
+from authgate.web.routes._io import json_response
 from authgate.web.routes.auth import _errors
 from authgate.web.routes.passkeys import passkey_json
 
@@ -133,7 +133,7 @@ def admin_routes(router: APIRouter, gate: "AuthGate") -> None:
         tags=["admin"],
     )
     async def user_detail(user_id: str, principal: CurrentPrincipal) -> Response:
-        detail = await gate.service.admin.user(principal, uuid_or_404(user_id, "user"))
+        detail = await gate.service.admin.user(principal, user_id)
         return json_response(_detail_json(detail), headers=_PRIVATE)
 
     @router.post(
@@ -143,7 +143,7 @@ def admin_routes(router: APIRouter, gate: "AuthGate") -> None:
         tags=["admin"],
     )
     async def disable_user(user_id: str, principal: CurrentPrincipal) -> Response:
-        await gate.service.admin.disable(principal, uuid_or_404(user_id, "user"))
+        await gate.service.admin.disable(principal, user_id)
         return Response(status_code=204)
 
     @router.post(
@@ -153,7 +153,7 @@ def admin_routes(router: APIRouter, gate: "AuthGate") -> None:
         tags=["admin"],
     )
     async def enable_user(user_id: str, principal: CurrentPrincipal) -> Response:
-        await gate.service.admin.enable(principal, uuid_or_404(user_id, "user"))
+        await gate.service.admin.enable(principal, user_id)
         return Response(status_code=204)
 
     @router.delete(
@@ -163,7 +163,7 @@ def admin_routes(router: APIRouter, gate: "AuthGate") -> None:
         tags=["admin"],
     )
     async def end_sessions(user_id: str, principal: CurrentPrincipal) -> Response:
-        await gate.service.admin.end_sessions(principal, uuid_or_404(user_id, "user"))
+        await gate.service.admin.end_sessions(principal, user_id)
         return Response(status_code=204)
 
     @router.delete(
@@ -173,7 +173,7 @@ def admin_routes(router: APIRouter, gate: "AuthGate") -> None:
         tags=["admin"],
     )
     async def remove_mfa(user_id: str, principal: CurrentPrincipal) -> Response:
-        await gate.service.admin.remove_mfa(principal, uuid_or_404(user_id, "user"))
+        await gate.service.admin.remove_mfa(principal, user_id)
         return Response(status_code=204)
 
     @router.post(
@@ -183,9 +183,7 @@ def admin_routes(router: APIRouter, gate: "AuthGate") -> None:
         tags=["admin"],
     )
     async def add_role(user_id: str, body: RoleIn, principal: CurrentPrincipal) -> Response:
-        user = await gate.service.admin.set_role(
-            principal, uuid_or_404(user_id, "user"), body.role, granted=True
-        )
+        user = await gate.service.admin.set_role(principal, user_id, body.role, granted=True)
         return json_response(admin_user_json(user, await _has_mfa(user.id)), headers=_PRIVATE)
 
     @router.delete(
@@ -195,9 +193,7 @@ def admin_routes(router: APIRouter, gate: "AuthGate") -> None:
         tags=["admin"],
     )
     async def remove_role(user_id: str, role: str, principal: CurrentPrincipal) -> Response:
-        user = await gate.service.admin.set_role(
-            principal, uuid_or_404(user_id, "user"), role, granted=False
-        )
+        user = await gate.service.admin.set_role(principal, user_id, role, granted=False)
         return json_response(admin_user_json(user, await _has_mfa(user.id)), headers=_PRIVATE)
 
     async def _has_mfa(user_id: str) -> bool:
