@@ -13,6 +13,7 @@ test_browser.py.
 from __future__ import annotations
 
 import subprocess
+import time
 from collections.abc import Callable
 from urllib.parse import parse_qs, urlparse
 
@@ -46,6 +47,8 @@ ui_server = browser_tests.ui_server
 NOT_ALLOWED = "This page is for administrators only."
 DISABLED = "This account is disabled."
 SIGNED_OUT = "You have been signed out. Please sign in again."
+CONFIRM = "Confirm it's you"
+REAUTH_MAX_AGE = 2
 
 
 # -- helpers: what an operator, an admin and a user do --------------------------------
@@ -392,3 +395,165 @@ def test_an_account_deleted_meanwhile_is_gone_from_the_admin_page(
     expect(
         admin.get_by_text("No user\u2019s email address starts with \u201cleave\u201d.")
     ).to_be_visible()
+
+
+def test_an_admin_adds_and_removes_roles(
+    ui_server: Callable[..., Server], new_context: Callable[..., BrowserContext]
+) -> None:
+    """The account's Roles: Add role posts the typed name (200, the user) and the role
+    shows with its event ("Role added", by an administrator, role: auditor); Remove
+    role auditor takes it at once (no question), "Role removed". A name that is not a
+    role shows the server's 422 message under the field and changes nothing. Taking
+    the role admin away asks first; an admin's own is refused with the server's
+    words (403 forbidden) and stays."""
+    server = ui_server()
+    admin = new_context().new_page()
+    create_account(admin, server.url, "ruler@example.com")
+    expect_plans_page(admin)
+    make_admin(server, "ruler@example.com")
+    admin.reload()
+    expect(admin_link(admin)).to_be_visible()
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        created = http.post(
+            "/auth/register", json={"email": "staff@example.com", "password": PASSWORD}
+        )
+        assert created.status_code == 201, created.text
+        target_id = created.json()["id"]
+    roles_path = f"/admin/users/{target_id}/roles"
+
+    open_admin(admin)
+    detail = open_user(admin, "staff@example.com")
+    roles = detail.get_by_role("region", name="Roles", exact=True)
+    expect(roles).to_contain_text("No roles.")
+    field = roles.get_by_role("textbox", name="Role", exact=True)
+    events = detail.get_by_role("list", name="Events of staff@example.com")
+    expect(events.get_by_role("listitem").first).to_contain_text("Account created")
+
+    # Add role: the server answers with the user; the page reads it and its events again.
+    field.fill(" auditor ")
+    with admin.expect_response(lambda r: is_path(r, roles_path, "POST")) as added:
+        roles.get_by_role("button", name="Add role", exact=True).click()
+    assert added.value.status == 200, added.value.text()
+    assert added.value.request.post_data_json == {"role": "auditor"}
+    assert added.value.json()["roles"] == ["auditor"]
+    expect(detail.get_by_role("status")).to_have_text("The account has the role auditor.")
+    listed = roles.get_by_role("list", name="Roles").get_by_role("listitem")
+    expect(listed).to_have_count(1)
+    expect(listed.first).to_contain_text("auditor")
+    expect(field).to_have_value("")
+    first_event = events.get_by_role("listitem").first
+    expect(first_event).to_contain_text("Role added")
+    expect(first_event).to_contain_text("by an administrator")
+    expect(first_event).to_contain_text("role: auditor")
+    users = admin.get_by_role("list", name="Users")
+    expect(users.get_by_role("listitem").first).to_contain_text("auditor")  # its row too
+
+    # Not a role name: the server's rule under the field, nothing changed.
+    field.fill("Auditors!")
+    with admin.expect_response(lambda r: is_path(r, roles_path, "POST")) as refused:
+        roles.get_by_role("button", name="Add role", exact=True).click()
+    assert refused.value.status == 422, refused.value.text()
+    body = refused.value.json()
+    assert body["code"] == "validation_error" and body["detail"]
+    expect(roles.get_by_role("alert")).to_have_text(body["detail"])
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(listed).to_have_count(1)
+    expect(first_event).to_contain_text("Role added")
+
+    # Remove role auditor: no question; the focus goes back to the field.
+    with admin.expect_response(lambda r: is_path(r, f"{roles_path}/auditor", "DELETE")) as removed:
+        roles.get_by_role("button", name="Remove role auditor", exact=True).click()
+    assert removed.value.status == 200, removed.value.text()
+    assert removed.value.json()["roles"] == []
+    expect(detail.get_by_role("status")).to_have_text("The role auditor is taken from the account.")
+    expect(roles.get_by_role("alert")).to_have_count(0)
+    expect(roles).to_contain_text("No roles.")
+    expect(field).to_be_focused()
+    expect(first_event).to_contain_text("Role removed")
+    expect(first_event).to_contain_text("role: auditor")
+    expect(events).to_contain_text("Role added")
+
+    # The role admin: taking it away asks first (Cancel, the harmless answer, focused).
+    field.fill("admin")
+    with admin.expect_response(lambda r: is_path(r, roles_path, "POST")) as made:
+        field.press("Enter")
+    assert made.value.status == 200 and made.value.json()["roles"] == ["admin"]
+    question_text = "Take the role admin from staff@example.com?"
+    roles.get_by_role("button", name="Remove role admin", exact=True).click()
+    question = roles.get_by_role("group", name=question_text)
+    expect(question.get_by_role("button", name="Cancel", exact=True)).to_be_focused()
+    question.get_by_role("button", name="Cancel", exact=True).click()
+    expect(question).to_have_count(0)
+    expect(listed.first).to_contain_text("admin")
+    roles.get_by_role("button", name="Remove role admin", exact=True).click()
+    with admin.expect_response(lambda r: is_path(r, f"{roles_path}/admin", "DELETE")) as taken:
+        question.get_by_role("button", name="Yes, take it away", exact=True).click()
+    assert taken.value.status == 200 and taken.value.json()["roles"] == []
+    expect(question).to_have_count(0)
+    expect(roles).to_contain_text("No roles.")
+    expect(first_event).to_contain_text("Role removed")
+    expect(first_event).to_contain_text("role: admin")
+
+    # The admin's own role admin: asked, then refused by the server, and kept.
+    own = open_user(admin, "ruler@example.com")
+    mine = own.get_by_role("region", name="Roles", exact=True)
+    mine.get_by_role("button", name="Remove role admin", exact=True).click()
+    ask = mine.get_by_role("group", name="Take the role admin from ruler@example.com?")
+    with admin.expect_response(
+        lambda r: r.request.method == "DELETE" and r.url.endswith("/roles/admin")
+    ) as forbidden:
+        ask.get_by_role("button", name="Yes, take it away", exact=True).click()
+    assert forbidden.value.status == 403, forbidden.value.text()
+    body = forbidden.value.json()
+    assert body["code"] == "forbidden" and body["detail"]
+    expect(own.get_by_role("alert")).to_have_text(body["detail"])
+    expect(mine.get_by_role("list", name="Roles")).to_contain_text("admin")
+    expect(own.get_by_role("status")).to_have_count(0)
+    expect(admin_link(admin)).to_be_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    admin.screenshot(path=str(ARTIFACTS / "admin-roles.png"), full_page=True)
+
+
+def test_an_admin_whose_sign_in_is_old_confirms_it_is_them_first(
+    ui_server: Callable[..., Server], new_context: Callable[..., BrowserContext]
+) -> None:
+    """Acting on an account needs a recent sign-in (a short AUTHGATE_REAUTH_MAX_AGE
+    here): the server answers 403 reauth_required, the page asks for the password in
+    place and then adds the role. Cancelling the confirmation changes nothing."""
+    server = ui_server(AUTHGATE_REAUTH_MAX_AGE=str(REAUTH_MAX_AGE))
+    admin = new_context().new_page()
+    create_account(admin, server.url, "keeper@example.com")
+    expect_plans_page(admin)
+    make_admin(server, "keeper@example.com")
+    admin.reload()
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        created = http.post(
+            "/auth/register", json={"email": "guest@example.com", "password": PASSWORD}
+        )
+        assert created.status_code == 201, created.text
+    open_admin(admin)
+    detail = open_user(admin, "guest@example.com")  # reading needs no recent sign-in
+    roles = detail.get_by_role("region", name="Roles", exact=True)
+    time.sleep(REAUTH_MAX_AGE + 0.5)
+
+    answers: list[int] = []
+    admin.on("response", lambda r: answers.append(r.status) if r.url.endswith("/roles") else None)
+    roles.get_by_role("textbox", name="Role", exact=True).fill("auditor")
+    roles.get_by_role("button", name="Add role", exact=True).click()
+    confirm = detail.get_by_role("region", name=CONFIRM)
+    expect(confirm.get_by_label("Password")).to_be_focused()
+    assert answers == [403]
+    confirm.get_by_role("button", name="Cancel", exact=True).click()
+    expect(confirm).to_have_count(0)
+    expect(detail.get_by_role("alert")).to_have_count(0)
+    expect(roles).to_contain_text("No roles.")
+
+    roles.get_by_role("button", name="Add role", exact=True).click()
+    expect(confirm).to_be_visible()
+    with admin.expect_response(lambda r: r.url.endswith("/roles") and r.status == 200):
+        confirm.get_by_label("Password").fill(PASSWORD)
+        confirm.get_by_role("button", name="Confirm", exact=True).click()
+    assert answers == [403, 403, 200]
+    expect(confirm).to_have_count(0)
+    expect(detail.get_by_role("status")).to_have_text("The account has the role auditor.")
+    expect(roles.get_by_role("list", name="Roles")).to_contain_text("auditor")

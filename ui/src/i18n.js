@@ -222,6 +222,17 @@ const en = {
   accountEnabledDone: 'The account is enabled: it can sign in again.',
   sessionsEndedDone: 'Every session of the account has ended.',
   factorsRemovedDone: 'The second factors of the account are removed.',
+  role: 'Role',
+  addRole: 'Add role',
+  roleHint: '1 to 32 of a–z, 0–9, _ and -, starting with a letter; for example “auditor”.',
+  noRoles: 'No roles.',
+  removeRole: 'Remove',
+  removeRoleNamed: (role) => `Remove role ${role}`,
+  removeAdminQuestion: (email) =>
+    `Take the role admin from ${email}? The account can no longer use the admin page or the admin API.`,
+  removeAdminConfirm: 'Yes, take it away',
+  roleAddedDone: (role) => `The account has the role ${role}.`,
+  roleRemovedDone: (role) => `The role ${role} is taken from the account.`,
   sessionsOf: (count) => `Sessions (${count})`,
   noSessions: 'No active sessions.',
   expires: 'Expires',
@@ -261,6 +272,8 @@ const en = {
     passkeyGone: 'That passkey no longer exists. The list has been refreshed.',
     forbidden: 'You are not allowed to do this.',
     userGone: 'That user no longer exists. The list has been refreshed.',
+    noRole: 'Enter a role name.',
+    badRole: 'A role is 1 to 32 of a–z, 0–9, _ and -, starting with a letter.',
   },
 };
 
@@ -485,6 +498,17 @@ const ko = {
   accountEnabledDone: '계정을 활성화했습니다. 다시 로그인할 수 있습니다.',
   sessionsEndedDone: '계정의 모든 세션이 끝났습니다.',
   factorsRemovedDone: '계정의 2단계 인증 수단을 삭제했습니다.',
+  role: '역할',
+  addRole: '역할 추가',
+  roleHint: '영문 소문자(a–z), 숫자(0–9), _, -로 된 1~32자이며 영문 소문자로 시작합니다. 예: “auditor”.',
+  noRoles: '역할이 없습니다.',
+  removeRole: '제거',
+  removeRoleNamed: (role) => `${role} 역할 제거`,
+  removeAdminQuestion: (email) =>
+    `${email} 계정에서 admin 역할을 제거하시겠어요? 이 계정은 더 이상 관리 페이지와 관리 API를 사용할 수 없습니다.`,
+  removeAdminConfirm: '네, 제거합니다',
+  roleAddedDone: (role) => `계정에 ${role} 역할을 추가했습니다.`,
+  roleRemovedDone: (role) => `계정에서 ${role} 역할을 제거했습니다.`,
   sessionsOf: (count) => `세션 (${count})`,
   noSessions: '활성 세션이 없습니다.',
   expires: '만료',
@@ -523,6 +547,8 @@ const ko = {
     passkeyGone: '이미 삭제된 패스키입니다. 목록을 새로 고쳤습니다.',
     forbidden: '이 작업을 할 권한이 없습니다.',
     userGone: '이미 없는 사용자입니다. 목록을 새로 고쳤습니다.',
+    noRole: '역할 이름을 입력해 주세요.',
+    badRole: '역할 이름은 영문 소문자(a–z), 숫자(0–9), _, -로 된 1~32자이며 영문 소문자로 시작해야 합니다.',
   },
 };
 

@@ -79,6 +79,12 @@ const BY_SUBJECT = {
     not_found: (t) => t.errors.userGone,
     validation_error: (t, error) => serverDetail(error) ?? t.errors.unknown('HTTP 422'),
   },
+  // role: adding or removing one of an account's roles on the admin page
+  role: {
+    forbidden: (t, error) => serverDetail(error) ?? t.errors.forbidden,
+    not_found: (t) => t.errors.userGone,
+    validation_error: (t, error) => serverDetail(error) ?? t.errors.badRole,
+  },
   account: {
     invalid_credentials: (t) => t.errors.wrongPassword,
     email_taken: (t) => t.errors.emailInUse,
@@ -96,7 +102,7 @@ function retryLater(t, error) {
  *
  * @param {unknown} error an axios error
  * @param {object} t the page's dictionary
- * @param {'credentials'|'plan'|'mail'|'password'|'link'|'account'|'mfa'|'passkey'|'admin'} [subject] the form
+ * @param {'credentials'|'plan'|'mail'|'password'|'link'|'account'|'mfa'|'passkey'|'admin'|'role'} [subject] the form
  *   it came from (see BY_SUBJECT)
  */
 export function describeError(error, t, subject = 'credentials') {

@@ -88,6 +88,16 @@ describe('describeError', () => {
     expect(describeError(answer(404, 'not_found'), t)).toBe(t.errors.not_found);
   });
 
+  it("words a refused role change: the server's rule or refusal, else the page's", () => {
+    const rule = 'a role is 1 to 32 of a-z, 0-9, _ and -, starting with a letter';
+    expect(describeError(answer(422, 'validation_error', rule), t, 'role')).toBe(rule);
+    expect(describeError(answer(422, 'validation_error', ''), t, 'role')).toBe(t.errors.badRole);
+    const own = answer(403, 'forbidden', 'an admin cannot take the admin role from themselves');
+    expect(describeError(own, t, 'role')).toBe('an admin cannot take the admin role from themselves');
+    expect(describeError(answer(403, 'forbidden', ''), t, 'role')).toBe(t.errors.forbidden);
+    expect(describeError(answer(404, 'not_found'), t, 'role')).toBe(t.errors.userGone);
+  });
+
   it('falls back to the server detail for codes it does not know', () => {
     expect(describeError(answer(418, 'teapot', 'I am a teapot'), t)).toBe('Something went wrong: I am a teapot');
     expect(describeError({ response: { status: 502, data: '' } }, t)).toBe('Something went wrong: HTTP 502');

@@ -1,8 +1,11 @@
-import { useCallback, useEffect, useId, useMemo, useState } from 'react';
+import { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { dateFormat, formatWhen } from '../activity.js';
-import { sessionLost } from '../api.js';
+import { errorCode, sessionLost } from '../api.js';
 import { describeError } from '../messages.js';
+import { ReauthCancelled } from '../mfa.js';
+import { ADMIN_ROLE, asksBeforeRemoving, checkRole, rolePath, typedRole } from '../roles.js';
 import { usePagedList } from '../useRemoteList.js';
+import { useReauth } from './ConfirmIdentity.jsx';
 import EventList from './EventList.jsx';
 import Question from './Question.jsx';
 import { describeAgent } from './Sessions.jsx';
@@ -10,25 +13,33 @@ import { describeAgent } from './Sessions.jsx';
 export const USER_EVENTS_PAGE = 20;
 
 /**
- * One account as an admin sees it: its state, sessions, second factors and recent
- * events, and the actions on it. Disabling it, ending its sessions and removing its
- * second factors ask first (in the page); after each action the account is read again.
+ * One account as an admin sees it: its state, roles, sessions, second factors and
+ * recent events, and the actions on it. Disabling it, ending its sessions, removing
+ * its second factors and taking its role admin ask first (in the page); after each
+ * action the account and its events are read again. A role the server refuses (422)
+ * shows its message under the field; a refusal (403) shows the server's words. The
+ * actions need a recent sign-in (403 `reauth_required`): the page then asks the admin
+ * to confirm it's them, in place, and carries on.
  */
 export default function AdminUser({ api, t, userId, self, onChanged, onGone }) {
   const id = useId();
   const format = useMemo(() => dateFormat(), []);
   const [detail, setDetail] = useState(null);
-  const [asking, setAsking] = useState(null); // null | 'disable' | 'sessions' | 'mfa'
+  const [asking, setAsking] = useState(null); // null | 'disable' | 'sessions' | 'mfa' | 'admin-role'
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
   const [status, setStatus] = useState(null);
+  const [roleText, setRoleText] = useState('');
+  const [roleError, setRoleError] = useState(null);
+  const roleInput = useRef(null);
+  const [prompt, run] = useReauth({ api, t, email: self?.email });
   const path = `/admin/users/${encodeURIComponent(userId)}`;
 
   const failed = useCallback(
-    (failure) => {
+    (failure, subject = 'admin') => {
       if (sessionLost(failure)) return; // the client has gone to sign in
       if (failure?.response?.status === 404) onGone();
-      else setError(describeError(failure, t, 'admin'));
+      else setError(describeError(failure, t, subject));
     },
     [t, onGone],
   );
@@ -52,23 +63,34 @@ export default function AdminUser({ api, t, userId, self, onChanged, onGone }) {
     load();
   }, [load]);
 
-  async function act(request, done) {
+  /** Run an action, then read the account and its events again; whether it was done. */
+  async function act(request, done, subject = 'admin') {
     setBusy(true);
     setError(null);
+    setRoleError(null);
     setStatus(null);
+    let ok = false;
     try {
-      await request();
+      await run(request);
       setAsking(null);
       setStatus(done);
+      ok = true;
     } catch (failure) {
       setAsking(null);
-      failed(failure);
+      if (failure instanceof ReauthCancelled) return false; // nothing was done
+      // A role name the server refuses: its message goes under the field.
+      if (subject === 'role' && errorCode(failure) === 'validation_error') {
+        setRoleError(describeError(failure, t, subject));
+      } else {
+        failed(failure, subject);
+      }
       // Gone (the list takes over) or signed out (the client has gone to sign in).
-      if (failure?.response?.status === 404 || sessionLost(failure)) return;
+      if (failure?.response?.status === 404 || sessionLost(failure)) return false;
     } finally {
       setBusy(false);
     }
     await Promise.all([load(), reloadEvents()]);
+    return ok;
   }
 
   const disable = () => act(() => api.post(`${path}/disable`), t.accountDisabledDone);
@@ -76,8 +98,30 @@ export default function AdminUser({ api, t, userId, self, onChanged, onGone }) {
   const endSessions = () => act(() => api.delete(`${path}/sessions`), t.sessionsEndedDone);
   const removeFactors = () => act(() => api.delete(`${path}/mfa`), t.factorsRemovedDone);
 
+  async function addRole(event) {
+    event.preventDefault();
+    const problem = checkRole(roleText, t);
+    if (problem) {
+      setError(null);
+      setStatus(null);
+      setRoleError(problem);
+      roleInput.current?.focus();
+      return;
+    }
+    const role = typedRole(roleText);
+    const added = await act(() => api.post(`${path}/roles`, { role }), t.roleAddedDone(role), 'role');
+    if (added) setRoleText('');
+  }
+
+  async function removeRole(role) {
+    // Its button goes with the role: the focus goes back to the field.
+    const removed = await act(() => api.delete(rolePath(path, role)), t.roleRemovedDone(role), 'role');
+    if (removed) roleInput.current?.focus();
+  }
+
   function ask(what) {
     setError(null);
+    setRoleError(null);
     setStatus(null);
     setAsking(what);
   }
@@ -97,6 +141,7 @@ export default function AdminUser({ api, t, userId, self, onChanged, onGone }) {
           {error}
         </p>
       )}
+      {prompt}
       {detail && (
         <>
           <UserBadges t={t} user={detail} />
@@ -107,8 +152,6 @@ export default function AdminUser({ api, t, userId, self, onChanged, onGone }) {
             <dd>{detail.disabled ? t.disabledSince(formatWhen(format, detail.disabled_at, '—')) : t.active}</dd>
             <dt>{t.emailVerified}</dt>
             <dd>{detail.email_verified ? t.yes : t.no}</dd>
-            <dt>{t.roles}</dt>
-            <dd>{detail.roles?.length ? detail.roles.join(', ') : t.none}</dd>
             <dt>{t.secondFactors}</dt>
             <dd>{factorsText(detail.factors, t)}</dd>
           </dl>
@@ -163,6 +206,66 @@ export default function AdminUser({ api, t, userId, self, onChanged, onGone }) {
               onNo={() => setAsking(null)}
             />
           )}
+          <section aria-labelledby={`${id}-roles`}>
+            <h3 id={`${id}-roles`}>{t.roles}</h3>
+            {detail.roles?.length ? (
+              <ul className="roles" aria-label={t.roles}>
+                {detail.roles.map((role) => (
+                  <li key={role}>
+                    <span className="name">{role}</span>
+                    <button
+                      type="button"
+                      className="secondary"
+                      aria-label={t.removeRoleNamed(role)}
+                      disabled={!idle}
+                      onClick={() => (asksBeforeRemoving(role) ? ask('admin-role') : removeRole(role))}
+                    >
+                      {t.removeRole}
+                    </button>
+                  </li>
+                ))}
+              </ul>
+            ) : (
+              <p className="empty">{t.noRoles}</p>
+            )}
+            {asking === 'admin-role' && (
+              <Question
+                question={t.removeAdminQuestion(detail.email)}
+                yes={t.removeAdminConfirm}
+                no={t.cancel}
+                danger
+                busy={busy}
+                onYes={() => removeRole(ADMIN_ROLE)}
+                onNo={() => setAsking(null)}
+              />
+            )}
+            <form noValidate className="inline role-add" onSubmit={addRole}>
+              <label htmlFor={`${id}-role`}>{t.role}</label>
+              <input
+                id={`${id}-role`}
+                ref={roleInput}
+                type="text"
+                autoComplete="off"
+                autoCapitalize="none"
+                spellCheck={false}
+                value={roleText}
+                aria-invalid={roleError ? 'true' : undefined}
+                aria-describedby={roleError ? `${id}-role-error ${id}-role-hint` : `${id}-role-hint`}
+                onChange={(event) => setRoleText(event.target.value)}
+              />
+              <button type="submit" disabled={!idle}>
+                {t.addRole}
+              </button>
+              {roleError && (
+                <p role="alert" id={`${id}-role-error`} className="error">
+                  {roleError}
+                </p>
+              )}
+              <p id={`${id}-role-hint`} className="hint">
+                {t.roleHint}
+              </p>
+            </form>
+          </section>
           <section aria-labelledby={`${id}-sessions`}>
             <h3 id={`${id}-sessions`}>{t.sessionsOf(detail.sessions.length)}</h3>
             {detail.sessions.length === 0 ? (
