@@ -12,7 +12,7 @@ from starlette.responses import Response
 from authgate.core.errors import ValidationFailed
 from authgate.core.models import Principal
 from authgate.core.oidc import MAX_PARAM_CHARS, OAuthError, check_authorization, client_id_of
-from authgate.core.oidc_provider import error_redirect
+from authgate.core.oidc_metadata import error_redirect
 from authgate.web.routes._io import NO_STORE, json_response
 from authgate.web.routes.auth import _errors, no_content
 

@@ -27,7 +27,7 @@ from authgate.core.oidc import (
     client_id_of,
     state_of,
 )
-from authgate.core.oidc_provider import error_redirect, with_params
+from authgate.core.oidc_metadata import error_redirect, with_params
 from authgate.web.deps import MAX_TOKEN_CHARS, bearer_token
 from authgate.web.routes._io import NO_STORE, content_type, json_response
 from authgate.web.ui import PAGE_HEADERS
