@@ -4,6 +4,7 @@ import { copyText } from '../clipboard.js';
 import { describeError } from '../messages.js';
 import { ReauthCancelled, cleanCode, groupSecret, otpauthLink, svgDataUri } from '../mfa.js';
 import { useReauth } from './ConfirmIdentity.jsx';
+import ConnectedApps from './ConnectedApps.jsx';
 import PasskeysSection from './PasskeysSection.jsx';
 import RecoveryCodes from './RecoveryCodes.jsx';
 
@@ -198,6 +199,7 @@ export default function Security({ api, t, user, onChanged }) {
         {body}
       </section>
       <PasskeysSection api={api} t={t} user={user} onChanged={onChanged} />
+      <ConnectedApps api={api} t={t} />
     </section>
   );
 }
