@@ -14,6 +14,7 @@ from typing import Any
 
 from authgate.clock import monotonic, perf_counter, system_clock
 from authgate.core.context import to_datetime
+from authgate.core.federation import Federation
 from authgate.core.oidc import CODE_TTL
 from authgate.core.oidc_clients import OidcClients
 from authgate.core.oidc_provider import OidcProvider
@@ -34,10 +35,12 @@ from authgate.storage.ratelimit import LimitsRateLimiter, validate_limits
 from authgate.storage.redis import RedisRevocations, channel_name, redis_rate_limiter
 from authgate.storage.sealed import Sealer
 from authgate.storage.sql import Database, SqlPlans, SqlRevocationStore, SqlSessions, SqlUsers
+from authgate.storage.sql.identities import SqlIdentities
 from authgate.storage.sql.mfa import SqlMfa
 from authgate.storage.sql.oidc import SqlOidc
 from authgate.storage.sql.passkeys import SqlPasskeys
 from authgate.storage.sql.recovery import SqlRecovery
+from authgate.upstream import Upstream
 
 log = logging.getLogger("authgate")
 
@@ -84,6 +87,9 @@ class Runtime:
         self.oidc_store = SqlOidc(self.db)
         self._service: AuthService | None = None
         self._oidc: tuple[OidcProvider, OidcClients] | None = None
+        self._federation: Federation | None = None
+        #: The providers users may sign in through (AUTHGATE_OIDC_PROVIDERS).
+        self.upstream = Upstream(leeway=settings.leeway)
         self.mail_sender: MailSender | None = None
         self._tasks: list[asyncio.Task[Any]] = []
 
@@ -107,6 +113,13 @@ class Runtime:
         if self._oidc is None:
             raise RuntimeError("authgate is not started (use the lifespan)")
         return self._oidc[1]
+
+    @property
+    def federation(self) -> Federation:
+        """Sign-in through other providers (once started)."""
+        if self._federation is None:
+            raise RuntimeError("authgate is not started (use the lifespan)")
+        return self._federation
 
     def jwks(self) -> dict[str, list[dict[str, Any]]]:
         """The JWKS: the access tokens' keys, then the ID tokens' RS256 key(s)."""
@@ -166,6 +179,7 @@ class Runtime:
             OidcProvider(self._service, self.oidc_store, DirectoryIdTokenKeys(self.settings)),
             OidcClients(self.oidc_store, self._service.logins.revoker),
         )
+        self._federation = Federation(self._service, SqlIdentities(self.db))
         if background:
             self._tasks = [
                 asyncio.create_task(self.revocations.run_sync()),
@@ -207,6 +221,7 @@ class Runtime:
             self._service.passwords.close()
             self._service = None
             self._oidc = None
+            self._federation = None
         await self.db.dispose()
 
     @contextlib.asynccontextmanager

@@ -4,6 +4,7 @@ own address, a registered client, and the example relying parties as processes."
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,8 +33,11 @@ class Registered:
     secret: str | None
 
 
-def provider(launcher: Launcher, **settings: str) -> AuthgateServer:
-    """``authgate serve`` whose AUTHGATE_PUBLIC_URL (the issuer) is its own address."""
+def provider(
+    launcher: Launcher, configure: Callable[[str], dict[str, str]] | None = None, **settings: str
+) -> AuthgateServer:
+    """``authgate serve`` whose AUTHGATE_PUBLIC_URL (the issuer) is its own address;
+    ``configure`` (given that address) adds environment variables before it starts."""
     state = launcher.workdir / f"authgate-{len(launcher.servers)}"
     state.mkdir()
     values = {
@@ -45,6 +49,7 @@ def provider(launcher: Launcher, **settings: str) -> AuthgateServer:
     values.update({k.upper(): v for k, v in settings.items()})
     server = Server(server_env(state, **{f"AUTHGATE_{k}": v for k, v in values.items()}), state)
     server.env["AUTHGATE_PUBLIC_URL"] = server.url
+    server.env.update(configure(server.url) if configure is not None else {})
     launcher.servers.append(server)
     server.start(timeout=START_TIMEOUT)
     return AuthgateServer(server, state / "keys", state / "authgate.db")

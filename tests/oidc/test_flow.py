@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,8 +22,9 @@ from tests.oidc.helpers import (
 
 
 @pytest.fixture
-async def provider(app_factory: Any) -> tuple[Any, Any]:
-    return await app_factory(public_url=ISSUER)
+async def provider(app_factory: Any, tmp_path: Path) -> tuple[Any, Any]:
+    # The key directory of its own: on PostgreSQL the default is the working directory.
+    return await app_factory(public_url=ISSUER, keys_dir=tmp_path / "keys")
 
 
 async def test_discovery_names_the_endpoints(provider: tuple[Any, Any]) -> None:

@@ -3,6 +3,7 @@ RFC 7636 §4.4.1, §4.6)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -24,8 +25,9 @@ VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
 
 
 @pytest.fixture
-async def provider(app_factory: Any) -> tuple[Any, Any]:
-    return await app_factory(public_url=ISSUER)
+async def provider(app_factory: Any, tmp_path: Path) -> tuple[Any, Any]:
+    # The key directory of its own: on PostgreSQL the default is the working directory.
+    return await app_factory(public_url=ISSUER, keys_dir=tmp_path / "keys")
 
 
 def authorize_url(registered: Registered, **overrides: str | None) -> str:

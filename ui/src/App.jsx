@@ -2,7 +2,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { createClient } from './api.js';
 import { DICTIONARIES, browserLanguage } from './i18n.js';
 import { navigate, useRoute } from './router.js';
-import { authorizationQuery } from './oidc.js';
+import { authorizationQuery, upstreamOutcome } from './oidc.js';
 import { AUTHORIZE_PAGES, pageFor, parseRoute, tokenOf } from './routes.js';
 import Authorize from './pages/Authorize.jsx';
 import Consent from './pages/Consent.jsx';
@@ -118,7 +118,18 @@ export default function App() {
       return <Register api={api} t={t} onSignedIn={signedIn} onUnverified={(email) => toSignIn(t.registeredVerify(email))} />;
     }
     if (page === 'forgot-password') return <ForgotPassword api={api} t={t} />;
-    return <SignIn api={api} t={t} notice={notice} onSignedIn={signedIn} />;
+    const upstream = upstreamOutcome(params);
+    const upstreamNotice = upstream.error ? (t.upstreamErrors[upstream.error] ?? t.upstreamErrors.failed) : null;
+    return (
+      <SignIn
+        key={upstream.challenge?.token ?? 'signin'}
+        api={api}
+        t={t}
+        notice={upstreamNotice ?? notice}
+        onSignedIn={signedIn}
+        initialChallenge={upstream.challenge}
+      />
+    );
   }
   return (
     <>

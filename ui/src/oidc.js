@@ -36,3 +36,20 @@ export function scopesOf(params) {
   const asked = String(params.get('scope') ?? '').split(/\s+/);
   return ['openid', 'email'].filter((scope) => asked.includes(scope));
 }
+
+/**
+ * What a sign-in through another provider left in the sign-in route: its second step
+ * (`mfa_token`, `methods`, `expires_in`, as the 403 mfa_required carries them) or the
+ * code of its failure (`oidc_error`).
+ */
+export function upstreamOutcome(params, now = Date.now()) {
+  const token = params.get('mfa_token');
+  const challenge = token
+    ? {
+        token,
+        methods: (params.get('methods') || 'totp').split(','),
+        expiresAt: now + (Number(params.get('expires_in')) > 0 ? Number(params.get('expires_in')) : 300) * 1000,
+      }
+    : null;
+  return { challenge, error: params.get('oidc_error') };
+}

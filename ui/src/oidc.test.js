@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { authorizationQuery, isLooping, resumeUrl, scopesOf } from './oidc.js';
+import { authorizationQuery, isLooping, resumeUrl, scopesOf, upstreamOutcome } from './oidc.js';
 
 function memoryStorage() {
   const data = new Map();
@@ -24,5 +24,17 @@ describe('the authorization request through sign-in', () => {
 
   it('describes only the scopes it knows', () => {
     expect(scopesOf(new URLSearchParams('scope=openid+email+profile'))).toEqual(['openid', 'email']);
+  });
+});
+
+describe('the outcome of a sign-in through another provider', () => {
+  it('carries the second step', () => {
+    const outcome = upstreamOutcome(new URLSearchParams('mfa_token=t&methods=totp,recovery_code&expires_in=300'), 0);
+    expect(outcome.challenge).toEqual({ token: 't', methods: ['totp', 'recovery_code'], expiresAt: 300000 });
+    expect(outcome.error).toBe(null);
+  });
+
+  it('carries the failure', () => {
+    expect(upstreamOutcome(new URLSearchParams('oidc_error=email_taken'))).toEqual({ challenge: null, error: 'email_taken' });
   });
 });

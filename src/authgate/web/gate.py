@@ -43,6 +43,7 @@ from authgate.web.routes.mfa import mfa_routes
 from authgate.web.routes.oauth import oauth_routes
 from authgate.web.routes.passkeys import passkey_routes
 from authgate.web.routes.recovery import recovery_routes
+from authgate.web.routes.upstream import upstream_routes
 
 
 class AuthGate:
@@ -84,6 +85,7 @@ class AuthGate:
         passkey_routes(self.router, self)
         oauth_routes(self.router, self)
         consent_routes(self.router, self)
+        upstream_routes(self.router, self)
 
     def require_roles(self, *roles: str) -> PrincipalOf:
         """``Depends(gate.require_roles("admin"))``: the caller, with every one of

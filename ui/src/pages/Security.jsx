@@ -5,6 +5,7 @@ import { describeError } from '../messages.js';
 import { ReauthCancelled, cleanCode, groupSecret, otpauthLink, svgDataUri } from '../mfa.js';
 import { useReauth } from './ConfirmIdentity.jsx';
 import ConnectedApps from './ConnectedApps.jsx';
+import LinkedAccounts from './LinkedAccounts.jsx';
 import PasskeysSection from './PasskeysSection.jsx';
 import RecoveryCodes from './RecoveryCodes.jsx';
 
@@ -199,6 +200,7 @@ export default function Security({ api, t, user, onChanged }) {
         {body}
       </section>
       <PasskeysSection api={api} t={t} user={user} onChanged={onChanged} />
+      <LinkedAccounts api={api} t={t} />
       <ConnectedApps api={api} t={t} />
     </section>
   );

@@ -1,5 +1,6 @@
 """authgate as an OpenID Provider (API.md §3.4): clients, authorization codes, the
-sessions a client holds, and the consents users gave.
+sessions a client holds, and the consents users gave; and the identities at other
+providers (AUTHGATE_OIDC_PROVIDERS) that sign users in.
 
 A client's secret is stored only as SHA-256 (it is 256 random bits); a code only as
 SHA-256, single-use, 60 s. ``oauth_sessions`` ties an ordinary session to the client
@@ -15,6 +16,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from authgate.core.emails import MAX_EMAIL_CHARS
 from authgate.storage.sql.tables import UTCDateTime
 
 revision = "0006"
@@ -86,9 +88,22 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("user_id", "client_id", name="pk_oauth_consents"),
     )
     op.create_index("ix_oauth_consents_client_id", "oauth_consents", ["client_id"])
+    op.create_table(
+        "oidc_identities",
+        sa.Column("provider", sa.String(32), nullable=False),
+        sa.Column("subject", sa.String(255), nullable=False),
+        sa.Column("user_id", sa.String(36), nullable=False),
+        sa.Column("email", sa.String(MAX_EMAIL_CHARS), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        _fk("oidc_identities", "user_id", "users.id"),
+        sa.PrimaryKeyConstraint("provider", "subject", name="pk_oidc_identities"),
+    )
+    op.create_index("ix_oidc_identities_user_id", "oidc_identities", ["user_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_oidc_identities_user_id", table_name="oidc_identities")
+    op.drop_table("oidc_identities")
     op.drop_index("ix_oauth_consents_client_id", table_name="oauth_consents")
     op.drop_table("oauth_consents")
     op.drop_index("ix_oauth_sessions_client_id", table_name="oauth_sessions")

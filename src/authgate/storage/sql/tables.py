@@ -294,3 +294,14 @@ oauth_consents = Table(
     Column("scope", String(255), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
 )
+
+oidc_identities = Table(
+    "oidc_identities",
+    metadata,
+    Column("provider", String(32), primary_key=True),
+    Column("subject", String(255), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("email", String(MAX_EMAIL_CHARS), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_oidc_identities_user_id", "user_id"),
+)
