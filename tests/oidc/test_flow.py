@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import jwt
 import pytest
 
 from tests.helpers import bearer
@@ -120,3 +121,22 @@ async def test_signed_out_browser_goes_to_the_sign_in_page(provider: tuple[Any, 
         assert parse_qs(location.split("?", 1)[1])["client_id"] == [registered.client_id]
         none = await browser.get(url + "&prompt=none")
         assert "error=login_required" in none.headers["location"]
+
+
+async def test_an_id_token_is_not_an_access_token(app_factory: Any, tmp_path: Path) -> None:
+    """Under RS256 the ID token's key is the access tokens' own: still, an ID token is
+    refused as a bearer token (RFC 8725 §2.8: no substitution of one kind for another)."""
+    app, gate = await app_factory(public_url=ISSUER, keys_dir=tmp_path / "keys", algorithm="RS256")
+    registered = await new_client(gate)
+    async with signed_in_browser(app) as browser, relying_party(app, registered) as rp:
+        url, _, verifier = authorization_url(rp)
+        location = await code_for(browser, url)
+        token = await rp.fetch_token(
+            f"{ISSUER}/oauth/token", authorization_response=location, code_verifier=verifier
+        )
+        header = jwt.get_unverified_header(token["id_token"])
+        assert header["kid"] == jwt.get_unverified_header(token["access_token"])["kid"]
+        browser.cookies.clear()
+        for path in ("/auth/me", "/oauth/userinfo"):
+            refused = await browser.get(path, headers=bearer(token["id_token"]))
+            assert refused.status_code == 401, path

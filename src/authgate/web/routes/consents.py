@@ -82,7 +82,10 @@ def consent_routes(router: APIRouter, gate: "AuthGate") -> None:
     )
     async def decide(body: ConsentDecision, principal: CurrentPrincipal) -> Response:
         provider = gate.runtime.oidc
-        params = parse_qs(body.request, keep_blank_values=True, max_num_fields=64)
+        try:
+            params = parse_qs(body.request, keep_blank_values=True, max_num_fields=64)
+        except ValueError:
+            raise ValidationFailed("not an authorization request: too many fields") from None
         try:
             client = await provider.store.client(client_id_of(params))
             checked = check_authorization(params, client)
