@@ -285,3 +285,43 @@ async def test_malformed_token_requests(
         )
     assert response.status_code in (400, 401)
     assert "error" in response.json()
+
+
+@pytest.mark.parametrize(
+    "nonce",
+    [pytest.param("n" * 513, id="too-long"), pytest.param("a\x00b", id="nul")],
+)
+async def test_unstorable_nonce_is_refused(provider: tuple[Any, Any], nonce: str) -> None:
+    """A nonce the code's row cannot hold is an invalid_request, never a 500."""
+    app, gate = provider
+    registered = await new_client(gate)
+    async with signed_in_browser(app) as browser:
+        query = redirected_error(await browser.get(authorize_url(registered, nonce=nonce)))
+    assert query["error"] == ["invalid_request"]
+
+
+async def test_odd_ids_are_answered_not_crashed_on(provider: tuple[Any, Any]) -> None:
+    """NUL bytes and over-long ids in client ids: 4xx everywhere (PostgreSQL refuses NUL)."""
+    app, _ = provider
+    async with signed_in_browser(app) as browser:
+        token = await browser.post(
+            "/oauth/token",
+            data={"grant_type": "refresh_token", "refresh_token": "x", "client_id": "a\x00b"},
+        )
+        assert token.status_code == 401
+        basic = await browser.post(
+            "/oauth/token",
+            data={"grant_type": "refresh_token", "refresh_token": "x"},
+            auth=httpx.BasicAuth("a\x00b" * 40, "secret"),
+        )
+        assert basic.status_code == 401
+        assert (await browser.get("/oauth/clients/a%00b")).status_code == 404
+        assert (await browser.get("/oauth/authorize?client_id=a%00b")).status_code == 400
+        csrf = next(v for k, v in browser.cookies.items() if k.endswith("csrf_token"))
+        headers = {"X-CSRF-Token": csrf, "Origin": ISSUER}
+        assert (await browser.delete("/auth/consents/a%00b", headers=headers)).status_code == 404
+        assert (await browser.delete("/auth/identities/a%00b", headers=headers)).status_code == 404
+        decided = await browser.post(
+            "/auth/consents", json={"request": "client_id=a%00b", "allow": True}, headers=headers
+        )
+        assert decided.status_code == 422

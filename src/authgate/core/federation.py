@@ -13,6 +13,7 @@ network is the caller's (:mod:`authgate.upstream`).
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from authgate.core.context import to_datetime
-from authgate.core.emails import is_storable, login_key, normalize_email
+from authgate.core.emails import is_storable, normalize_email
 from authgate.core.errors import AccountDisabled, EmailTaken, Forbidden, NotFound, ValidationFailed
 from authgate.core.models import Principal, TokenPair, User
 from authgate.core.service import AuthService
@@ -130,9 +131,10 @@ class Federation:
             user = await self.service.users.by_id(owner)
             if user is not None:
                 return user
-        key = login_key(identity.email)
-        if not is_storable(key):
+        if not is_storable(identity.email):
             raise ValidationFailed("the provider gave no usable email")
+        display, key = normalize_email(identity.email)
+        identity = dataclasses.replace(identity, email=display)
         user = await self.service.users.by_email(key)
         if user is None:
             user = await self._new_account(identity, now)

@@ -20,6 +20,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeGuard
 from urllib.parse import urlsplit
 
 from authgate.core.digests import token_digest
@@ -32,6 +33,7 @@ SCOPES_SUPPORTED = ("openid", "email")
 _PKCE_VALUE = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 _CLIENT_ID = re.compile(r"[A-Za-z0-9_\-]{1,64}")
 MAX_PARAM_CHARS = 2048
+MAX_NONCE_CHARS = 512  # the column's width
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
@@ -124,7 +126,7 @@ def new_client_id() -> str:
     return secrets.token_urlsafe(16)
 
 
-def is_client_id(value: object) -> bool:
+def is_client_id(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and _CLIENT_ID.fullmatch(value) is not None
 
 
@@ -232,6 +234,9 @@ def check_authorization(
         raise OAuthError("invalid_request", "code_challenge_method must be S256")
     if _PKCE_VALUE.fullmatch(challenge) is None:
         raise OAuthError("invalid_request", "code_challenge is malformed")
+    nonce = single(params, "nonce")
+    if nonce is not None and (len(nonce) > MAX_NONCE_CHARS or not nonce.isprintable()):
+        raise OAuthError("invalid_request", f"nonce must be 1 to {MAX_NONCE_CHARS} characters")
     mode = single(params, "response_mode")
     if mode not in (None, "query"):
         raise OAuthError("invalid_request", "only response_mode=query is supported")
@@ -240,7 +245,7 @@ def check_authorization(
         redirect_uri=redirect_uri,
         scope=scope,
         state=single(params, "state"),
-        nonce=single(params, "nonce"),
+        nonce=nonce,
         code_challenge=challenge,
         prompt=frozenset((single(params, "prompt") or "").split()),
     )

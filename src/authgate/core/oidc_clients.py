@@ -8,7 +8,13 @@ from authgate.core.context import to_datetime
 from authgate.core.digests import token_digest
 from authgate.core.errors import NotFound, ValidationFailed
 from authgate.core.models import Principal
-from authgate.core.oidc import Client, check_redirect_uri, new_client_id, new_secret
+from authgate.core.oidc import (
+    Client,
+    check_redirect_uri,
+    is_client_id,
+    new_client_id,
+    new_secret,
+)
 from authgate.core.oidc_ports import Consent, OidcStore
 from authgate.core.revoker import Revoker
 
@@ -61,7 +67,7 @@ class OidcClients:
         Raises:
             NotFound: no such client.
         """
-        sessions = await self.store.delete_client(client_id)
+        sessions = await self.store.delete_client(client_id) if is_client_id(client_id) else None
         if sessions is None:
             raise NotFound("no such client")
         await self._end(sessions)
@@ -75,7 +81,11 @@ class OidcClients:
         Raises:
             NotFound: no consent of the caller's for that client.
         """
-        sessions = await self.store.revoke_consent(principal.id, client_id)
+        sessions = (
+            await self.store.revoke_consent(principal.id, client_id)
+            if is_client_id(client_id)
+            else None
+        )
         if sessions is None:
             raise NotFound("no such consent")
         await self._end(sessions)

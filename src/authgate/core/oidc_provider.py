@@ -24,6 +24,7 @@ from authgate.core.oidc import (
     CodeGrant,
     OAuthError,
     id_token_claims,
+    is_client_id,
     new_secret,
     single,
     verifier_matches,
@@ -92,7 +93,7 @@ class OidcProvider:
         Raises:
             OAuthError: ``invalid_client`` (401).
         """
-        client = await self.store.client(client_id) if client_id else None
+        client = await self.store.client(client_id) if is_client_id(client_id) else None
         if client is None:
             raise _bad_client("unknown client")
         if client.is_public:

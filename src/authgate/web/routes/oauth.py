@@ -25,6 +25,7 @@ from authgate.core.oidc import (
     OAuthError,
     check_authorization,
     client_id_of,
+    is_client_id,
     state_of,
 )
 from authgate.core.oidc_metadata import error_redirect, with_params
@@ -231,7 +232,7 @@ def oauth_routes(router: APIRouter, gate: "AuthGate") -> None:
     @router.get("/oauth/clients/{client_id}", tags=_TAGS, response_model=None)
     async def client_name(client_id: str) -> Response:
         """What the consent page shows: the client's name (never its secret)."""
-        client = await provider().store.client(client_id) if len(client_id) <= 64 else None
+        client = await provider().store.client(client_id) if is_client_id(client_id) else None
         if client is None:
             return oauth_error(OAuthError("invalid_request", "unknown client_id", status=404))
         body = {"client_id": client.id, "name": client.name, "first_party": client.first_party}
