@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote_plus, urlencode
 
 from fastapi import APIRouter, Request
+from pydantic import BaseModel
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from authgate.core.errors import AuthError, ServiceUnavailable, TokenError
@@ -42,6 +43,23 @@ log = logging.getLogger("authgate.oidc")
 Params = dict[str, list[str]]
 _FORM = "application/x-www-form-urlencoded"
 _TAGS: list[str | Any] = ["openid"]
+
+
+class OAuthErrorOut(BaseModel):
+    """RFC 6749 §5.2."""
+
+    error: str
+    error_description: str
+
+
+def _oauth_errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {status: {"model": OAuthErrorOut} for status in statuses}
+
+
+_REDIRECT: dict[int | str, dict[str, Any]] = {302: {"description": "to the client or the UI"}}
+_PLAIN_PAGE: dict[int | str, dict[str, Any]] = {
+    400: {"description": "a plain page, never a redirect", "content": {"text/html": {}}}
+}
 
 
 def oauth_error(error: OAuthError) -> Response:
@@ -138,7 +156,9 @@ def oauth_routes(router: APIRouter, gate: "AuthGate") -> None:
             provider().discovery(), headers={"Cache-Control": "public, max-age=300"}
         )
 
-    @router.get("/oauth/authorize", tags=_TAGS, response_model=None)
+    @router.get(
+        "/oauth/authorize", tags=_TAGS, response_model=None, responses={**_REDIRECT, **_PLAIN_PAGE}
+    )
     async def authorize(request: Request) -> Response:
         params = query_params(request)
         try:
@@ -186,7 +206,9 @@ def oauth_routes(router: APIRouter, gate: "AuthGate") -> None:
         except AuthError:
             return None
 
-    @router.post("/oauth/token", tags=_TAGS, response_model=None)
+    @router.post(
+        "/oauth/token", tags=_TAGS, response_model=None, responses=_oauth_errors(400, 401, 503)
+    )
     async def token(request: Request) -> Response:
         try:
             form = await form_params(request)
@@ -198,7 +220,9 @@ def oauth_routes(router: APIRouter, gate: "AuthGate") -> None:
             return oauth_error(from_auth_error(exc))
         return json_response(answer, headers=NO_STORE)
 
-    @router.post("/oauth/revoke", tags=_TAGS, response_model=None)
+    @router.post(
+        "/oauth/revoke", tags=_TAGS, response_model=None, responses=_oauth_errors(400, 401, 503)
+    )
     async def revoke(request: Request) -> Response:
         try:
             form = await form_params(request)
@@ -213,7 +237,9 @@ def oauth_routes(router: APIRouter, gate: "AuthGate") -> None:
             return oauth_error(from_auth_error(exc))
         return Response(status_code=200, headers=NO_STORE)
 
-    @router.get("/oauth/userinfo", tags=_TAGS, response_model=None)
+    @router.get(
+        "/oauth/userinfo", tags=_TAGS, response_model=None, responses=_oauth_errors(401, 503)
+    )
     async def userinfo(request: Request) -> Response:
         try:
             authorization = request.headers.get("authorization")
@@ -229,7 +255,9 @@ def oauth_routes(router: APIRouter, gate: "AuthGate") -> None:
             return oauth_error(from_auth_error(exc))
         return json_response(claims, headers=NO_STORE)
 
-    @router.get("/oauth/clients/{client_id}", tags=_TAGS, response_model=None)
+    @router.get(
+        "/oauth/clients/{client_id}", tags=_TAGS, response_model=None, responses=_oauth_errors(404)
+    )
     async def client_name(client_id: str) -> Response:
         """What the consent page shows: the client's name (never its secret)."""
         client = await provider().store.client(client_id) if is_client_id(client_id) else None

@@ -34,6 +34,7 @@ log = logging.getLogger("authgate.upstream")
 
 FLOW_SECONDS = 600
 _TAGS: list[str | Any] = ["openid"]
+_REDIRECT: dict[int | str, dict[str, Any]] = {302: {"description": "to the provider or the UI"}}
 
 
 def flow_cookie_name(secure: bool) -> str:
@@ -82,7 +83,7 @@ def upstream_routes(router: APIRouter, gate: "AuthGate") -> None:
         ]
         return json_response(listed)
 
-    @router.get("/auth/oidc/{provider}/start", tags=_TAGS, responses=_errors(404))
+    @router.get("/auth/oidc/{provider}/start", tags=_TAGS, responses={**_REDIRECT, **_errors(404)})
     async def start(provider: str) -> Response:
         chosen = provider_of(provider)
         flow = {
@@ -115,7 +116,9 @@ def upstream_routes(router: APIRouter, gate: "AuthGate") -> None:
         )
         return response
 
-    @router.get("/auth/oidc/{provider}/callback", tags=_TAGS, responses=_errors(404))
+    @router.get(
+        "/auth/oidc/{provider}/callback", tags=_TAGS, responses={**_REDIRECT, **_errors(404)}
+    )
     async def callback(request: Request, provider: str) -> Response:
         chosen = provider_of(provider)
         response = await _finish(request, chosen)
