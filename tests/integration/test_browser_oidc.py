@@ -5,6 +5,7 @@ and sends them back; the Security page lists the app and revokes its access."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import httpx
@@ -98,3 +99,34 @@ def test_sign_in_to_an_app_with_consent_and_a_second_factor(
     expect(page.get_by_role("heading", name="Example app wants to sign you in")).to_be_visible()
     page.get_by_role("button", name="Deny", exact=True).click()
     expect(page.get_by_text("sign-in refused: access_denied")).to_be_visible()
+
+
+def test_sign_in_with_another_authgate_from_the_sign_in_page(
+    launcher: Launcher, new_context: Callable[..., BrowserContext]
+) -> None:
+    """The first authgate's sign-in page has a button per provider; the second
+    authgate (its provider) signs the user in on its own pages and sends them back,
+    signed in, with the identity under Linked accounts."""
+    upstream = provider(launcher)
+    register_user(upstream, "grace@example.com")
+
+    def configure(url: str) -> dict[str, str]:
+        client = register_client(upstream, f"{url}/auth/oidc/corp/callback")
+        corp = {"issuer": upstream.url, "client_id": client.client_id}
+        corp.update(client_secret=client.secret or "", display_name="Corp SSO")
+        return {"AUTHGATE_OIDC_PROVIDERS": json.dumps({"corp": corp})}
+
+    first = provider(launcher, configure)
+    page = new_context().new_page()
+    page.goto(first.url)
+    page.get_by_role("link", name="Sign in with Corp SSO", exact=True).click()
+    expect(page.get_by_role("heading", name="Sign in", exact=True)).to_be_visible()
+    assert page.url.startswith(upstream.url), page.url
+    page.get_by_label("Email").fill("grace@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.get_by_text("Signed in as grace@example.com")).to_be_visible()
+    assert page.url.startswith(first.url), page.url
+    page.get_by_role("link", name="Security").click()
+    linked = page.get_by_role("region", name="Linked accounts")
+    expect(linked.get_by_text("Corp SSO · grace@example.com")).to_be_visible()
