@@ -21,7 +21,7 @@ from tests.integration.oidc_parts import (
     register_user,
     rp_port,
 )
-from tests.integration.test_browser_mfa import CODE_STEP, Authenticator
+from tests.integration.test_browser_mfa import CODE_STEP, Authenticator, set_up_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -130,3 +130,42 @@ def test_sign_in_with_another_authgate_from_the_sign_in_page(
     page.get_by_role("link", name="Security").click()
     linked = page.get_by_role("region", name="Linked accounts")
     expect(linked.get_by_text("Corp SSO · grace@example.com")).to_be_visible()
+
+
+def test_an_account_with_a_second_factor_still_asks_for_it(
+    launcher: Launcher, new_context: Callable[..., BrowserContext]
+) -> None:
+    """Signed in through the provider once, the user sets up an authenticator app
+    here; the next sign-in through the provider stops at this authgate's code step."""
+    upstream = provider(launcher)
+    register_user(upstream, "heidi@example.com")
+
+    def configure(url: str) -> dict[str, str]:
+        client = register_client(upstream, f"{url}/auth/oidc/corp/callback")
+        corp = {"issuer": upstream.url, "client_id": client.client_id}
+        corp.update(client_secret=client.secret or "", display_name="Corp SSO")
+        return {"AUTHGATE_OIDC_PROVIDERS": json.dumps({"corp": corp})}
+
+    first = provider(launcher, configure)
+    page = new_context().new_page()
+
+    def through_corp() -> None:
+        page.goto(first.url)
+        page.get_by_role("link", name="Sign in with Corp SSO", exact=True).click()
+        expect(page.get_by_role("heading", name="Sign in", exact=True)).to_be_visible()
+        page.get_by_label("Email").fill("heidi@example.com")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in", exact=True).click()
+
+    through_corp()
+    expect(page.get_by_text("Signed in as heidi@example.com")).to_be_visible()
+    app, _ = set_up_app(page)
+    page.get_by_role("button", name="Sign out", exact=True).click()
+    expect(page.get_by_role("heading", name="Sign in", exact=True)).to_be_visible()
+
+    through_corp()
+    expect(page.get_by_role("heading", name=CODE_STEP)).to_be_visible()
+    assert page.url.startswith(first.url), page.url
+    page.get_by_label("Authentication code", exact=True).fill(app.code())
+    page.get_by_role("button", name="Verify", exact=True).click()
+    expect(page.get_by_text("Signed in as heidi@example.com")).to_be_visible()
