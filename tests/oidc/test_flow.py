@@ -12,6 +12,7 @@ import pytest
 from tests.helpers import bearer
 from tests.oidc.helpers import (
     ISSUER,
+    REDIRECT_URI,
     authorization_url,
     code_for,
     new_client,
@@ -140,3 +141,49 @@ async def test_an_id_token_is_not_an_access_token(app_factory: Any, tmp_path: Pa
         for path in ("/auth/me", "/oauth/userinfo"):
             refused = await browser.get(path, headers=bearer(token["id_token"]))
             assert refused.status_code == 401, path
+
+
+async def test_third_party_consent_once_then_revoked(provider: tuple[Any, Any]) -> None:
+    """A client not first-party sends the user to the consent page; once allowed, the
+    next request goes straight through; revoking it ends the app's sessions and asks
+    again; a denial returns access_denied."""
+    app, gate = provider
+    registered = await new_client(gate, first_party=False)
+    async with signed_in_browser(app) as browser, relying_party(app, registered) as rp:
+        csrf = next(v for k, v in browser.cookies.items() if k.endswith("csrf_token"))
+        headers = {"X-CSRF-Token": csrf, "Origin": ISSUER}
+        url, _, verifier = authorization_url(rp)
+        asked = await browser.get(url)
+        assert asked.headers["location"].startswith("/#/consent?")
+        query = urlsplit(url).query
+        decided = await browser.post(
+            "/auth/consents", json={"request": query, "allow": True}, headers=headers
+        )
+        assert decided.status_code == 200, decided.text
+        location = await code_for(browser, decided.json()["redirect_to"])
+        token = await rp.fetch_token(
+            f"{ISSUER}/oauth/token", authorization_response=location, code_verifier=verifier
+        )
+        again, _, _ = authorization_url(rp)
+        assert (await browser.get(again)).headers["location"].startswith(REDIRECT_URI)
+
+        (consent,) = (await browser.get("/auth/consents")).json()
+        assert consent["client_id"] == registered.client_id and consent["scope"] == "email openid"
+        assert (
+            await browser.delete(f"/auth/consents/{registered.client_id}", headers=headers)
+        ).status_code == 204
+        refused = await token_request(
+            app,
+            registered,
+            {"grant_type": "refresh_token", "refresh_token": token["refresh_token"]},
+        )
+        assert refused.json()["error"] == "invalid_grant"
+        fresh, _, _ = authorization_url(rp)
+        assert (await browser.get(fresh)).headers["location"].startswith("/#/consent?")
+        denied = await browser.post(
+            "/auth/consents",
+            json={"request": urlsplit(fresh).query, "allow": False},
+            headers=headers,
+        )
+        assert "error=access_denied" in denied.json()["redirect_to"]
+        assert denied.json()["redirect_to"].startswith(REDIRECT_URI)
