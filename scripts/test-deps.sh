@@ -44,11 +44,12 @@ else
   echo "note: npm not found: the committed web UI build is used, its unit tests skip"
 fi
 
-# the Node example's locked npm packages (again only when package-lock.json changed)
-example=examples/node-express
-if command -v npm >/dev/null 2>&1 && { [ ! -f "$example/node_modules/.package-lock.json" ] \
-    || [ "$example/package-lock.json" -nt "$example/node_modules/.package-lock.json" ]; }; then
-  (cd "$example" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
-    || echo "warning: npm ci failed in $example; its tests will skip (or fail under CI)"
-fi
+# the Node examples' locked npm packages (again only when package-lock.json changed)
+for example in examples/node-express examples/oidc-node; do
+  if command -v npm >/dev/null 2>&1 && { [ ! -f "$example/node_modules/.package-lock.json" ] \
+      || [ "$example/package-lock.json" -nt "$example/node_modules/.package-lock.json" ]; }; then
+    (cd "$example" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
+      || echo "warning: npm ci failed in $example; its tests will skip (or fail under CI)"
+  fi
+done
 exit 0

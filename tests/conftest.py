@@ -119,7 +119,7 @@ def postgres_url(postgres_database: str) -> Iterator[str]:
         postgres_database,
         "DO $$ BEGIN IF to_regclass('public.users') IS NOT NULL THEN "
         "TRUNCATE users, sessions, refresh_tokens, revocations, plans, email_tokens, "
-        "mail_queue, events CASCADE; "
+        "mail_queue, events, oauth_clients CASCADE; "
         "END IF; END $$",
     )
 

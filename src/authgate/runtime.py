@@ -13,6 +13,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from authgate.clock import monotonic, perf_counter, system_clock
+from authgate.core.context import to_datetime
+from authgate.core.federation import Federation
+from authgate.core.oidc import CODE_TTL
+from authgate.core.oidc_clients import OidcClients
+from authgate.core.oidc_provider import OidcProvider
 from authgate.core.passwords import OWASP, Argon2Params, Passwords
 from authgate.core.ports import Clock, PlanStore
 from authgate.core.revocation import LocalRevocations
@@ -25,15 +30,19 @@ from authgate.mail.transport import transport_for
 from authgate.storage.keyfiles import load_or_create_secret
 from authgate.storage.keysource import load_key_ring
 from authgate.storage.memory_limits import MemoryRateLimiter
+from authgate.storage.oidc_keys import DirectoryIdTokenKeys
 from authgate.storage.ratelimit import LimitsRateLimiter, validate_limits
 from authgate.storage.redis import RedisRevocations, channel_name, redis_rate_limiter
 from authgate.storage.sealed import Sealer
 from authgate.storage.sql import Database, SqlPlans, SqlRevocationStore, SqlSessions, SqlUsers
 from authgate.storage.sql.directory import SqlDirectory
 from authgate.storage.sql.events import SqlEvents
+from authgate.storage.sql.identities import SqlIdentities
 from authgate.storage.sql.mfa import SqlMfa
+from authgate.storage.sql.oidc import SqlOidc
 from authgate.storage.sql.passkeys import SqlPasskeys
 from authgate.storage.sql.recovery import SqlRecovery
+from authgate.upstream import Upstream
 
 log = logging.getLogger("authgate")
 
@@ -77,7 +86,12 @@ class Runtime:
                 local, settings.redis_url, channel=channel_name(settings)
             )
             self.limiter = redis_rate_limiter(settings)
+        self.oidc_store = SqlOidc(self.db)
         self._service: AuthService | None = None
+        self._oidc: tuple[OidcProvider, OidcClients] | None = None
+        self._federation: Federation | None = None
+        #: The providers users may sign in through (AUTHGATE_OIDC_PROVIDERS).
+        self.upstream = Upstream(leeway=settings.leeway)
         self.mail_sender: MailSender | None = None
         self._tasks: list[asyncio.Task[Any]] = []
 
@@ -87,6 +101,36 @@ class Runtime:
         if self._service is None:
             raise RuntimeError("authgate is not started (use the lifespan)")
         return self._service
+
+    @property
+    def oidc(self) -> OidcProvider:
+        """The OpenID provider (once started)."""
+        if self._oidc is None:
+            raise RuntimeError("authgate is not started (use the lifespan)")
+        return self._oidc[0]
+
+    @property
+    def oidc_clients(self) -> OidcClients:
+        """Registered clients and users' consents (once started)."""
+        if self._oidc is None:
+            raise RuntimeError("authgate is not started (use the lifespan)")
+        return self._oidc[1]
+
+    @property
+    def federation(self) -> Federation:
+        """Sign-in through other providers (once started)."""
+        if self._federation is None:
+            raise RuntimeError("authgate is not started (use the lifespan)")
+        return self._federation
+
+    def jwks(self) -> dict[str, list[dict[str, Any]]]:
+        """The JWKS: the access tokens' keys, then the ID tokens' RS256 key(s)."""
+        keys = self.service.jwks()["keys"]
+        if self._oidc is not None:
+            known = {key.get("kid") for key in keys}
+            now = self.clock()
+            keys += [k for k in self._oidc[0].keys.jwks(now) if k.get("kid") not in known]
+        return {"keys": keys}
 
     async def start(self, *, background: bool = True) -> AuthService:
         """Check the database, migrate, load keys and revocations.
@@ -135,13 +179,30 @@ class Runtime:
             clock=self.clock,
         )
         self._service.on_mail_queued(self.mail_sender.wake)
+        self._oidc = (
+            OidcProvider(self._service, self.oidc_store, DirectoryIdTokenKeys(self.settings)),
+            OidcClients(self.oidc_store, self._service.logins.revoker),
+        )
+        self._federation = Federation(self._service, SqlIdentities(self.db))
         if background:
             self._tasks = [
                 asyncio.create_task(self.revocations.run_sync()),
                 asyncio.create_task(self._service.run_housekeeping(HOUSEKEEPING_SECONDS)),
                 asyncio.create_task(self.mail_sender.run()),
+                asyncio.create_task(self._purge_codes(HOUSEKEEPING_SECONDS)),
             ]
         return self._service
+
+    async def _purge_codes(self, interval: float) -> None:
+        """Forget authorization codes a code lifetime after they expired, forever."""
+        while True:
+            try:
+                await self.oidc_store.purge(to_datetime(self.clock() - CODE_TTL))
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # retried at the next turn; requests never wait on it
+                log.exception("purging authorization codes failed; will retry")
+            await asyncio.sleep(interval)
 
     async def check_health(self) -> None:
         """Raises ServiceUnavailable unless the database answers and the revocation
@@ -163,6 +224,8 @@ class Runtime:
         if self._service is not None:
             self._service.passwords.close()
             self._service = None
+            self._oidc = None
+            self._federation = None
         await self.db.dispose()
 
     @contextlib.asynccontextmanager

@@ -91,9 +91,37 @@ def assert_error_contract(status: int, content_type: str, content: bytes) -> Non
     assert isinstance(body.get("detail"), str | list), body
 
 
+#: Answers the server gives before a route runs (an unknown method, a body too large).
+FRAMEWORK_STATUSES = frozenset({405, 413})
+
+
+def assert_oauth_error(status: int, content_type: str, content: bytes, path: str) -> None:
+    """No 5xx; an error on ``/oauth/*`` is OAuth 2.0's JSON ``{"error",
+    "error_description"}`` (API.md §3.4), or the authorization endpoint's plain 400
+    page for a request it must not redirect."""
+    assert status < 500, (status, content[:500])
+    if status < 400:
+        return
+    media_type = content_type.split(";")[0].strip()
+    if path == "/oauth/authorize" and status == 400:
+        assert media_type == "text/html", (status, media_type)
+        return
+    if status in FRAMEWORK_STATUSES:  # answered before any route: the contract's shape
+        assert_error_contract(status, content_type, content)
+        return
+    assert media_type == "application/json", (status, media_type, content[:500])
+    body = json.loads(content)
+    assert isinstance(body.get("error"), str) and body["error"], body
+    assert isinstance(body.get("error_description"), str), body
+
+
 def error_contract(ctx: Any, response: schemathesis.Response, case: schemathesis.Case) -> None:
     """The contract as a schemathesis check."""
     content_type = response.headers.get("content-type", [""])[0]
+    path = case.operation.path
+    if path.startswith("/oauth/"):
+        assert_oauth_error(response.status_code, content_type, response.content, path)
+        return
     assert_error_contract(response.status_code, content_type, response.content)
 
 

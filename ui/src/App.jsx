@@ -2,8 +2,11 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { createClient } from './api.js';
 import { DICTIONARIES, browserLanguage } from './i18n.js';
 import { navigate, useRoute } from './router.js';
-import { pageFor, parseRoute, tokenOf } from './routes.js';
+import { authorizationQuery, upstreamOutcome } from './oidc.js';
+import { AUTHORIZE_PAGES, pageFor, parseRoute, tokenOf } from './routes.js';
 import Admin from './pages/Admin.jsx';
+import Authorize from './pages/Authorize.jsx';
+import Consent from './pages/Consent.jsx';
 import ForgotPassword from './pages/ForgotPassword.jsx';
 import Header from './pages/Header.jsx';
 import Plans from './pages/Plans.jsx';
@@ -96,7 +99,7 @@ export default function App() {
     setUser(me);
   }, []);
 
-  const { path } = parseRoute(route);
+  const { path, params } = parseRoute(route);
   const page = user === undefined ? null : pageFor(path, Boolean(user));
   useEffect(() => {
     if (page && page !== path) navigate(`/${page}`, { replace: true });
@@ -118,13 +121,35 @@ export default function App() {
       <VerifyEmail api={api} t={t} token={token} signedIn={Boolean(user)} onVerified={reloadUser} />
     ) : null;
 
+  if (AUTHORIZE_PAGES.includes(page)) {
+    // An application's sign-in: the sign-in form first, then on to the app (or its consent).
+    if (!user) return <SignIn api={api} t={t} notice={notice ?? t.signInToContinue} onSignedIn={signedIn} />;
+    const query = authorizationQuery(params);
+    return (
+      <main className="card">
+        {page === 'consent' ? <Consent api={api} t={t} params={params} query={query} /> : <Authorize t={t} query={query} />}
+      </main>
+    );
+  }
+
   if (!user) {
     if (linkPage) return <main className="card">{linkPage}</main>;
     if (page === 'register') {
       return <Register api={api} t={t} onSignedIn={signedIn} onUnverified={(email) => toSignIn(t.registeredVerify(email))} />;
     }
     if (page === 'forgot-password') return <ForgotPassword api={api} t={t} />;
-    return <SignIn api={api} t={t} notice={notice} onSignedIn={signedIn} />;
+    const upstream = upstreamOutcome(params);
+    const upstreamNotice = upstream.error ? (t.upstreamErrors[upstream.error] ?? t.upstreamErrors.failed) : null;
+    return (
+      <SignIn
+        key={upstream.challenge?.token ?? 'signin'}
+        api={api}
+        t={t}
+        notice={upstreamNotice ?? notice}
+        onSignedIn={signedIn}
+        initialChallenge={upstream.challenge}
+      />
+    );
   }
   return (
     <>

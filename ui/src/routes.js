@@ -11,6 +11,9 @@ export const SIGNED_OUT_PAGES = ['signin', 'register', 'forgot-password'];
 export const SIGNED_IN_PAGES = ['plans', 'sessions', 'security', 'settings', 'admin'];
 /** Pages of mailed links: they work signed in or out. */
 export const LINK_PAGES = ['reset-password', 'verify-email'];
+/** Pages of an application's sign-in through authgate (OpenID Connect): signed out,
+ * they show the sign-in form first. */
+export const AUTHORIZE_PAGES = ['authorize', 'consent'];
 
 /** `"/verify-email?token=abc"` → `{ path: "verify-email", params }` (URLSearchParams). */
 export function parseRoute(route) {
@@ -23,7 +26,7 @@ export function parseRoute(route) {
 
 /** The page a route shows: its own if it belongs to the visitor's state, else the default. */
 export function pageFor(path, signedIn) {
-  if (LINK_PAGES.includes(path)) return path;
+  if (LINK_PAGES.includes(path) || AUTHORIZE_PAGES.includes(path)) return path;
   const pages = signedIn ? SIGNED_IN_PAGES : SIGNED_OUT_PAGES;
   return pages.includes(path) ? path : pages[0];
 }

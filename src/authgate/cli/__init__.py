@@ -1,5 +1,5 @@
 """The ``authgate`` command line (Typer): serve, doctor, audit, users, tokens, keys,
-database, mail.
+database, mail, OpenID Connect clients.
 
 Expected failures (bad input, bad configuration, unreachable database) print one
 line to stderr and exit non-zero; no tracebacks.
@@ -16,6 +16,7 @@ import sys
 import typer
 
 from authgate.cli.audit import audit
+from authgate.cli.clients import client_app
 from authgate.cli.db import db_app
 from authgate.cli.doctor import doctor
 from authgate.cli.keys import keys_app
@@ -38,6 +39,7 @@ app.add_typer(token_app, name="token")
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(mail_app, name="mail")
+app.add_typer(client_app, name="client")
 
 #: glibc's mallopt() parameter for the number of arenas.
 _M_ARENA_MAX = -8

@@ -133,12 +133,23 @@ class Sessions:
         return await self.open_verified(user, credential, user_agent, amr)
 
     async def open_verified(
-        self, user: User, credential: str, user_agent: str, amr: tuple[str, ...]
+        self,
+        user: User,
+        credential: str,
+        user_agent: str,
+        amr: tuple[str, ...],
+        *,
+        session_id: str | None = None,
+        auth_time: int | None = None,
     ) -> TokenPair:
-        """Open a session for a sign-in proven another way (a second step, a passkey),
-        against ``credential``, the password hash as the sign-in saw it."""
+        """Open a session for a sign-in proven another way (a second step, a passkey,
+        an OpenID Connect code: which names its ``session_id`` and the ``auth_time``
+        of the sign-in behind it), against ``credential``, the password hash as the
+        sign-in saw it."""
         checked = dataclasses.replace(user, password_hash=credential)
-        return await self._open_session(checked, None, clean_user_agent(user_agent), amr)
+        return await self._open_session(
+            checked, None, clean_user_agent(user_agent), amr, session_id, auth_time
+        )
 
     async def _open_session(
         self,
@@ -146,6 +157,8 @@ class Sessions:
         new_hash: str | None,
         user_agent: str,
         amr: tuple[str, ...] = ("pwd",),
+        session_id: str | None = None,
+        auth_time: int | None = None,
     ) -> TokenPair:
         """Store a new session, if the credentials that were just checked are still the
         account's: the store checks the password hash and the disabled mark in the
@@ -156,13 +169,13 @@ class Sessions:
         now = self.context.clock()
         refresh = refresh_tokens.new_refresh_token()
         session = Session(
-            id=str(uuid.uuid4()),
+            id=session_id or str(uuid.uuid4()),
             user_id=user.id,
             created_at=to_datetime(now),
             last_used_at=to_datetime(now),
             expires_at=to_datetime(now + min(self.lifetimes.idle, self.lifetimes.absolute)),
             user_agent=user_agent,
-            auth_time=int(now),
+            auth_time=int(now) if auth_time is None else auth_time,
             amr=amr,
         )
         events = self.context.events

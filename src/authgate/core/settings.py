@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from authgate.core.config_values import (
     Duration,
@@ -24,6 +24,7 @@ from authgate.core.config_values import (
     redact_url,
 )
 from authgate.core.errors import ConfigurationError
+from authgate.core.upstream_settings import UpstreamProvider, parse_providers
 
 __all__ = ["Settings", "env_name", "load_settings", "parse_duration", "redact_url"]
 
@@ -77,6 +78,9 @@ class Settings(BaseSettings):
     reauth_max_age: Duration = 600
     events_retention: Duration = 90 * 86400
     log_format: Literal["text", "json"] = "text"
+    oidc_providers: Annotated[
+        dict[str, UpstreamProvider], NoDecode, BeforeValidator(parse_providers)
+    ] = {}
     # Beyond API.md §2: knobs a deployment may need, all with safe defaults.
     leeway: Annotated[int, Field(ge=0, le=MAX_LEEWAY_SECONDS)] = 10
     hash_concurrency: Annotated[int, Field(ge=1, le=64)] = 1

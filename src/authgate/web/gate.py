@@ -39,9 +39,12 @@ from authgate.web.deps import (
 from authgate.web.errors import ensure_auth_errors_handled
 from authgate.web.routes.admin import activity_routes, admin_routes
 from authgate.web.routes.auth import auth_router
+from authgate.web.routes.consents import consent_routes
 from authgate.web.routes.mfa import mfa_routes
+from authgate.web.routes.oauth import oauth_routes
 from authgate.web.routes.passkeys import passkey_routes
 from authgate.web.routes.recovery import recovery_routes
+from authgate.web.routes.upstream import upstream_routes
 
 
 class AuthGate:
@@ -83,6 +86,9 @@ class AuthGate:
         passkey_routes(self.router, self)
         activity_routes(self.router, self)
         admin_routes(self.router, self)
+        oauth_routes(self.router, self)
+        consent_routes(self.router, self)
+        upstream_routes(self.router, self)
 
     def require_roles(self, *roles: str) -> PrincipalOf:
         """``Depends(gate.require_roles("admin"))``: the caller, with every one of

@@ -4,6 +4,8 @@ import { copyText } from '../clipboard.js';
 import { describeError } from '../messages.js';
 import { ReauthCancelled, cleanCode, groupSecret, otpauthLink, svgDataUri } from '../mfa.js';
 import { useReauth } from './ConfirmIdentity.jsx';
+import ConnectedApps from './ConnectedApps.jsx';
+import LinkedAccounts from './LinkedAccounts.jsx';
 import PasskeysSection from './PasskeysSection.jsx';
 import Question from './Question.jsx';
 import RecentActivity from './RecentActivity.jsx';
@@ -200,6 +202,8 @@ export default function Security({ api, t, user, onChanged }) {
         {body}
       </section>
       <PasskeysSection api={api} t={t} user={user} onChanged={onChanged} />
+      <LinkedAccounts api={api} t={t} />
+      <ConnectedApps api={api} t={t} />
       <RecentActivity api={api} t={t} />
     </section>
   );

@@ -3,6 +3,7 @@ import { checkSignIn, describeError } from '../messages.js';
 import { loginWithPassword } from '../mfa.js';
 import { PasskeyButton, SecondStep } from './PasskeySignIn.jsx';
 import Credentials from './Credentials.jsx';
+import ProviderButtons from './ProviderButtons.jsx';
 
 async function me(api) {
   return (await api.get('/auth/me')).data;
@@ -18,12 +19,12 @@ export async function signIn(api, email, password) {
   return me(api);
 }
 
-export default function SignIn({ api, t, notice, onSignedIn }) {
+export default function SignIn({ api, t, notice, onSignedIn, initialChallenge = null }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
   const [email, setEmail] = useState('');
   // The second step: the challenge of a 403 mfa_required (no cookie is set until the code).
-  const [challenge, setChallenge] = useState(null);
+  const [challenge, setChallenge] = useState(initialChallenge);
 
   async function submit(typedEmail, password) {
     const problem = checkSignIn(typedEmail, password, t);
@@ -72,6 +73,7 @@ export default function SignIn({ api, t, notice, onSignedIn }) {
       )}
       <Credentials t={t} submitLabel={t.signIn} busy={busy} error={error} onSubmit={submit} initialEmail={email} />
       <PasskeyButton api={api} t={t} lead={<p className="or">{t.orWord}</p>} onSignedIn={async () => onSignedIn(await me(api))} />
+      <ProviderButtons api={api} t={t} />
       <p className="forgot">
         <a href="#/forgot-password">{t.forgotPassword}</a>
       </p>

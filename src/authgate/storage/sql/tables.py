@@ -225,3 +225,83 @@ events = Table(
     Index("ix_events_user_id", "user_id", "id"),
     Index("ix_events_type", "type", "id"),
 )
+
+oauth_clients = Table(
+    "oauth_clients",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("secret_hash", String(64), nullable=True),
+    Column("redirect_uris", Text, nullable=False),
+    Column("first_party", Boolean, nullable=False, default=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+oauth_codes = Table(
+    "oauth_codes",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column(
+        "client_id",
+        String(64),
+        ForeignKey("oauth_clients.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("redirect_uri", Text, nullable=False),
+    Column("scope", String(255), nullable=False),
+    Column("nonce", String(512), nullable=True),
+    Column("code_challenge", String(128), nullable=False),
+    Column("auth_time", BigInteger, nullable=False),
+    Column("amr", String(32), nullable=False),
+    Column("origin_jti", String(64), nullable=False),
+    Column("origin_session", String(36), nullable=True),
+    Column("origin_iat", BigInteger, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False, index=True),
+    Column("used_at", UTCDateTime, nullable=True),
+    Column("session_id", String(36), nullable=True),
+)
+
+oauth_sessions = Table(
+    "oauth_sessions",
+    metadata,
+    Column(
+        "session_id", String(36), ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column(
+        "client_id",
+        String(64),
+        ForeignKey("oauth_clients.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("scope", String(255), nullable=False),
+)
+
+oauth_consents = Table(
+    "oauth_consents",
+    metadata,
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "client_id",
+        String(64),
+        ForeignKey("oauth_clients.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
+    Column("scope", String(255), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+oidc_identities = Table(
+    "oidc_identities",
+    metadata,
+    Column("provider", String(32), primary_key=True),
+    Column("subject", String(255), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("email", String(MAX_EMAIL_CHARS), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_oidc_identities_user_id", "user_id"),
+)

@@ -119,7 +119,7 @@ def auth_router(gate: "AuthGate") -> APIRouter:
     @router.get("/.well-known/jwks.json", tags=["keys"])
     async def jwks() -> Response:
         return json_response(
-            gate.service.jwks(), headers={"Cache-Control": f"public, max-age={JWKS_MAX_AGE}"}
+            gate.runtime.jwks(), headers={"Cache-Control": f"public, max-age={JWKS_MAX_AGE}"}
         )
 
     return router
