@@ -187,6 +187,43 @@ def run_one(backend: str, size: int, revocations: int, args: argparse.Namespace)
     return result
 
 
+def revocation_cost(backend: str, count: int, args: argparse.Namespace) -> Result:
+    """Start-up time and RSS after start of a server on 1k users with no revocation and
+    with ``count`` live ones (median of three starts each)."""
+    result: Result = {"backend": backend, "revocations": count, "load_before": growth_server.load()}
+    for revocations in (0, count):
+        url = database_url(backend, 1_000, revocations, args)
+        prepare(url, 1_000, revocations, args.reuse)
+        starts, sizes = [], []
+        for _ in range(3):
+            with growth_server.serve(url) as server:
+                starts.append(server.startup_s)
+                sizes.append(server.rss_mb())
+        key = "with" if revocations else "without"
+        result[f"startup_{key}_s"] = sorted(starts)[1]
+        result[f"rss_{key}_mb"] = sorted(sizes)[1]
+    result["load_after"] = growth_server.load()
+    print(json.dumps(result), flush=True)
+    return result
+
+
+def cost_table(costs: list[Result]) -> str:
+    lines = [
+        "| backend | live revocations | start-up s (none → with) | RSS after start MB"
+        " (none → with) | cost |",
+        "|---|---|---|---|---|",
+    ]
+    for c in costs:
+        extra_s = c["startup_with_s"] - c["startup_without_s"]
+        extra_mb = c["rss_with_mb"] - c["rss_without_mb"]
+        lines.append(
+            f"| {c['backend']} | {c['revocations']:,} | {c['startup_without_s']:.2f} → "
+            f"{c['startup_with_s']:.2f} | {c['rss_without_mb']:.1f} → {c['rss_with_mb']:.1f} | "
+            f"+{extra_s:.2f} s, +{extra_mb:.1f} MB |"
+        )
+    return "\n".join(lines)
+
+
 def table(results: list[Result], backend: str) -> str:
     """One markdown table: a row per measure, a column per size, and last ÷ first."""
     rows = [r for r in results if r["backend"] == backend]
@@ -249,6 +286,13 @@ def main() -> None:
     )
     parser.add_argument("--plot", default=str(ROOT / "docs/images/growth_p99.png"))
     parser.add_argument("--json", default=None, help="also write the results here")
+    parser.add_argument(
+        "--revocation-cost",
+        type=int,
+        default=None,
+        help="live revocations whose start-up and RSS cost is measured on 1k users "
+        "(default 100,000; --quick 10,000; 0: skip)",
+    )
     args = parser.parse_args()
     sizes = dict(QUICK_SIZES if args.quick else FULL_SIZES)
     if args.sizes:
@@ -257,14 +301,23 @@ def main() -> None:
         args.samples = 50 if args.quick else 300
     if (os.cpu_count() or 1) > 1:
         os.sched_setaffinity(0, {1})  # the server runs on CPU 0
-    results = []
-    for backend in args.backends.split(","):
-        for size, revocations in sizes.items():
-            results.append(run_one(backend, size, revocations, args))
-    for backend in args.backends.split(","):
+    if args.revocation_cost is None:
+        args.revocation_cost = 10_000 if args.quick else 100_000
+    backends = args.backends.split(",")
+    results = [
+        run_one(backend, size, revocations, args)
+        for backend in backends
+        for size, revocations in sizes.items()
+    ]
+    costs = [
+        revocation_cost(b, args.revocation_cost, args) for b in backends if args.revocation_cost
+    ]
+    for backend in backends:
         print(f"\n### {backend}\n\n{table(results, backend)}")
+    if args.revocation_cost:
+        print(f"\n### live revocations\n\n{cost_table(costs)}")
     if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=1))
+        Path(args.json).write_text(json.dumps({"sizes": results, "revocations": costs}, indent=1))
     if args.plot:
         plot(results, Path(args.plot))
         print(f"\nplot: {args.plot}")
