@@ -61,7 +61,7 @@ def percentile(values: list[float], fraction: float) -> float:
 
 def timed(samples: int, call: Callable[[int], httpx.Response]) -> dict[str, float]:
     """p50 and p99 in ms of ``samples`` calls, after a few unmeasured ones."""
-    for n in range(min(5, samples)):
+    for n in range(min(3, samples)):
         call(-1 - n)
     durations = []
     for n in range(samples):
@@ -103,11 +103,11 @@ def measure_requests(url: str, n_users: int, n_sessions: int, samples: int) -> R
                 ),
             ),
             "login_known": (
-                max(10, samples // 5),
+                max(3, samples // 5),
                 lambda _: client.post("/auth/login", json=known),
             ),
             "login_unknown": (
-                max(10, samples // 5),
+                max(3, samples // 5),
                 lambda _: client.post("/auth/login", json=unknown),
             ),
         }
@@ -119,7 +119,7 @@ def measure_requests(url: str, n_users: int, n_sessions: int, samples: int) -> R
 
 
 def database_url(backend: str, size: int, revocations: int, args: argparse.Namespace) -> str:
-    name = f"growth_{size}_{revocations}"
+    name = f"{args.prefix}_{size}_{revocations}"
     if backend == "sqlite":
         return f"sqlite+aiosqlite:///{Path(args.workdir) / name}.db"
     base, _, _ = args.postgres_url.rpartition("/")
@@ -280,6 +280,7 @@ def main() -> None:
     parser.add_argument("--sizes", default=None, help="comma-separated user counts")
     parser.add_argument("--samples", type=int, default=None)
     parser.add_argument("--reuse", action="store_true", help="keep databases already seeded")
+    parser.add_argument("--prefix", default="growth", help="of the databases' names")
     parser.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "authgate-growth"))
     parser.add_argument(
         "--postgres-url", default="postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
