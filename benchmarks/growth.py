@@ -288,6 +288,12 @@ def main() -> None:
     parser.add_argument("--plot", default=str(ROOT / "docs/images/growth_p99.png"))
     parser.add_argument("--json", default=None, help="also write the results here")
     parser.add_argument(
+        "--from-json",
+        nargs="+",
+        default=None,
+        help="measure nothing: print the tables and plot of earlier --json files",
+    )
+    parser.add_argument(
         "--revocation-cost",
         type=int,
         default=None,
@@ -305,17 +311,25 @@ def main() -> None:
     if args.revocation_cost is None:
         args.revocation_cost = 10_000 if args.quick else 100_000
     backends = args.backends.split(",")
-    results = [
-        run_one(backend, size, revocations, args)
-        for backend in backends
-        for size, revocations in sizes.items()
-    ]
-    costs = [
-        revocation_cost(b, args.revocation_cost, args) for b in backends if args.revocation_cost
-    ]
+    if args.from_json:
+        results, costs = [], []
+        for name in args.from_json:
+            earlier = json.loads(Path(name).read_text())
+            results += earlier["sizes"]
+            costs += earlier["revocations"]
+        backends = list(dict.fromkeys(r["backend"] for r in results))
+    else:
+        results = [
+            run_one(backend, size, revocations, args)
+            for backend in backends
+            for size, revocations in sizes.items()
+        ]
+        costs = [
+            revocation_cost(b, args.revocation_cost, args) for b in backends if args.revocation_cost
+        ]
     for backend in backends:
         print(f"\n### {backend}\n\n{table(results, backend)}")
-    if args.revocation_cost:
+    if costs:
         print(f"\n### live revocations\n\n{cost_table(costs)}")
     if args.json:
         Path(args.json).write_text(json.dumps({"sizes": results, "revocations": costs}, indent=1))
