@@ -98,7 +98,11 @@ def serve(
             yield Server(process, url, startup)
         finally:
             os.killpg(process.pid, signal.SIGTERM)
-            process.wait(30)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:  # stuck in a graceful shutdown
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(10)
 
 
 def _wait_healthy(process: subprocess.Popen[bytes], url: str, started: float) -> float:
