@@ -49,6 +49,21 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pgid: int) -> float:
+    """User + system CPU time of every process in a process group (the server and its
+    workers), seconds."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields[2]) == pgid:  # fields after the name: state, ppid, pgrp, …
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
 @dataclass
 class Server:
     process: subprocess.Popen[bytes]

@@ -135,16 +135,22 @@ def main() -> None:
             )
             refresh = REFRESH_LUA.format(start=start, prefix=seed.REFRESH_PREFIX)
             wrk(server.url, "/auth/login", login, 2, args.connections, wrk_cpus)  # warm-up
+            cpu = growth_server.cpu_seconds(server.process.pid)
             logins = wrk(server.url, "/auth/login", login, args.seconds, args.connections, wrk_cpus)
+            login_cpu = (growth_server.cpu_seconds(server.process.pid) - cpu) / args.seconds
             refreshes = wrk(
                 server.url, "/auth/refresh", refresh, args.seconds, args.connections, wrk_cpus
             )
+            refresh_cpu = (growth_server.cpu_seconds(server.process.pid) - cpu) / args.seconds
+            refresh_cpu -= login_cpu
             login_rate, refresh_rate = rate(logins), rate(refreshes)
             print(
                 f"  {name:<32} logins/s {login_rate:7.1f} (p99 {p99(logins)}, "
-                f"{login_rate / KEYCLOAK_LOGINS_PER_VCPU:.1f}x Keycloak's 15/vCPU)   "
+                f"{login_rate / KEYCLOAK_LOGINS_PER_VCPU:.1f}x Keycloak's 15/vCPU, "
+                f"server CPU {login_cpu:.0%})   "
                 f"refreshes/s {refresh_rate:7.1f} (p99 {p99(refreshes)}, "
-                f"{refresh_rate / KEYCLOAK_REFRESHES_PER_VCPU:.1f}x Keycloak's 120/vCPU)   "
+                f"{refresh_rate / KEYCLOAK_REFRESHES_PER_VCPU:.1f}x Keycloak's 120/vCPU, "
+                f"server CPU {refresh_cpu:.0%})   "
                 f"load {growth_server.load()}",
                 flush=True,
             )

@@ -4,7 +4,8 @@
                                             [--revocations R]
 
 ``URL`` is an SQLAlchemy URL as ``AUTHGATE_DATABASE_URL`` takes it
-(``sqlite+aiosqlite:///path/authgate.db`` or ``postgresql+asyncpg://…``). The schema
+(``sqlite+aiosqlite:///path/authgate.db`` or ``postgresql+asyncpg://…``), of a new,
+empty database (the rows' keys are fixed, so a second run would collide). The schema
 is created first by the project's own migrations (``Database.upgrade()``); the rows go
 into the tables of ``authgate.storage.sql.tables``, in bulk: ``executemany`` in
 batches of 50,000 on SQLite (journal and fsync off while loading, WAL back at the end),
