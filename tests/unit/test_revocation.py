@@ -105,3 +105,34 @@ async def test_an_entry_never_shrinks(revocations: LocalRevocations) -> None:
     assert revocations.is_revoked("j", "s", "u9", 1)
     assert revocations.is_revoked("x", "s", "u9", 1)
     assert revocations.is_revoked("x", None, "u", 2500)
+
+
+async def test_purge_yields_to_the_loop_between_slices(
+    revocations: LocalRevocations, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A purge of many entries hands the event loop back every PURGE_SLICE entries, and
+    forgets exactly the expired ones, even those revoked again while it waited."""
+    import asyncio
+
+    from authgate.core import revocation
+
+    monkeypatch.setattr(revocation, "PURGE_SLICE", 10)
+    for n in range(50):
+        revocations.apply(Revocation(kind="jti", subject=f"j{n}", expires_at=1500 + n % 2 * 1000))
+    turns = 0
+
+    async def count_turns() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            revocations.apply(Revocation(kind="jti", subject="j48", expires_at=9000))
+            await asyncio.sleep(0)
+
+    counter = asyncio.create_task(count_turns())
+    removed = await revocations.purge(2000)
+    counter.cancel()
+    assert turns >= 5
+    assert removed == 24
+    assert revocations.is_revoked("j48", None, "u", 1)
+    assert revocations.is_revoked("j1", None, "u", 1)
+    assert not revocations.is_revoked("j2", None, "u", 1)

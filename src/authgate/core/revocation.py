@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from authgate.core.errors import ServiceUnavailable
 from authgate.core.models import Revocation
@@ -28,6 +29,9 @@ log = logging.getLogger("authgate.revocation")
 #: Entries recorded this long before the previous poll are read again: covers
 #: transactions that commit late and clocks that differ a little between hosts.
 SYNC_SLACK_SECONDS = 30
+#: Entries a purge examines between two turns of the event loop: with 100k live
+#: entries a purge in one go held the loop for 15-70 ms (docs/performance.md, Growth).
+PURGE_SLICE = 5_000
 
 
 class LocalRevocations:
@@ -51,6 +55,9 @@ class LocalRevocations:
         self._tokens: dict[str, int] = {}
         self._sessions: dict[str, int] = {}
         self._cutoffs: dict[str, tuple[int, int]] = {}
+        #: One int object per distinct expiry second, shared by the entries: most
+        #: entries of a second expire together (~3 MB less per 100k entries).
+        self._stamps: dict[int, int] = {}
         self._polled_from: int | None = None
         self._synced_at = monotonic()
 
@@ -78,7 +85,8 @@ class LocalRevocations:
         """Take an entry into memory (from this process, the store or a peer)."""
         # An entry only ever grows (later cutoff, later expiry): applying the same
         # news twice, out of order, or a bogus message, can never un-revoke a token.
-        subject, expires_at = revocation.subject, revocation.expires_at
+        subject = revocation.subject
+        expires_at = self._stamps.setdefault(revocation.expires_at, revocation.expires_at)
         if revocation.kind == "jti":
             self._tokens[subject] = max(expires_at, self._tokens.get(subject, 0))
         elif revocation.kind == "sid":
@@ -92,6 +100,7 @@ class LocalRevocations:
         self._tokens.clear()
         self._sessions.clear()
         self._cutoffs.clear()
+        self._stamps.clear()
         for revocation in revocations:
             self.apply(revocation)
 
@@ -133,17 +142,55 @@ class LocalRevocations:
         return None
 
     async def purge(self, now: int) -> int:
-        """Forget entries that can no longer matter, here and in the store."""
-        removed = self.forget_expired(now)
+        """Forget entries that can no longer matter, here and in the store, a slice
+        of :data:`PURGE_SLICE` entries per turn of the event loop."""
+        removed = 0
+        for table, expiry in self._tables():
+            keys = list(table)
+            for start in range(0, len(keys), PURGE_SLICE):
+                removed += _drop_expired(table, keys[start : start + PURGE_SLICE], expiry, now)
+                await asyncio.sleep(0)
+        self._forget_stamps(now)
         await self.store.purge(now)
         return removed
 
     def forget_expired(self, now: int) -> int:
-        before = len(self)
-        self._tokens = {k: exp for k, exp in self._tokens.items() if exp > now}
-        self._sessions = {k: exp for k, exp in self._sessions.items() if exp > now}
-        self._cutoffs = {k: entry for k, entry in self._cutoffs.items() if entry[1] > now}
-        return before - len(self)
+        """Forget the entries that can no longer matter, in one go."""
+        removed = sum(_drop_expired(t, list(t), expiry, now) for t, expiry in self._tables())
+        self._forget_stamps(now)
+        return removed
+
+    def _tables(self) -> list[tuple[dict[str, Any], Callable[[Any], int]]]:
+        return [
+            (self._tokens, _itself),
+            (self._sessions, _itself),
+            (self._cutoffs, _second),
+        ]
+
+    def _forget_stamps(self, now: int) -> None:
+        self._stamps = {stamp: stamp for stamp in self._stamps if stamp > now}
 
     def __len__(self) -> int:
         return len(self._tokens) + len(self._sessions) + len(self._cutoffs)
+
+
+def _itself(expires_at: int) -> int:
+    return expires_at
+
+
+def _second(entry: tuple[int, int]) -> int:
+    return entry[1]
+
+
+def _drop_expired(
+    table: dict[str, Any], keys: Iterable[str], expiry: Callable[[Any], int], now: int
+) -> int:
+    """Delete the entries of ``keys`` expired at ``now`` (keys already gone are skipped:
+    the list may be older than the table)."""
+    removed = 0
+    for key in keys:
+        entry = table.get(key)
+        if entry is not None and expiry(entry) <= now:
+            del table[key]
+            removed += 1
+    return removed

@@ -31,7 +31,10 @@ _PRUNE = Prepared(
         events.c.id.in_(
             select(events.c.id)
             .where(events.c.at < bindparam("before"))
-            .order_by(events.c.id)
+            # Oldest first along ix_events_at, which stops after a batch: in id
+            # order SQLite scanned the whole table when nothing was due (10M rows at
+            # 1M users; docs/performance.md, "Growth").
+            .order_by(events.c.at)
             .limit(bindparam("batch"))
             .scalar_subquery()
         )

@@ -1,0 +1,160 @@
+"""Logins/s and refreshes/s per core on a seeded database, against Keycloak's sizing.
+
+    .venv/bin/python benchmarks/percore.py URL --users N [--sessions M] [--seconds 10]
+        [--redis-url redis://127.0.0.1:6379/0] [--connections 8]
+
+``URL`` is a database seeded by ``seed.py`` (PostgreSQL for the figures in
+docs/performance.md). One server pinned to CPU 0 with Debian's ``wrk`` pinned to CPU
+1, then ``--workers 2`` with Redis (not pinned: on a 2-core machine wrk shares the
+cores with the workers). wrk logs in seeded users in turn (every user has the same
+password, so the account's own hashing turn never serialises the run) and refreshes
+seeded refresh tokens of sessions taken in order from a random start in the first half
+(each used once). Keycloak's high-availability sizing guide budgets one vCPU per 15
+password logins/s and per 120 refresh-token requests/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import growth_server
+import seed
+
+KEYCLOAK_LOGINS_PER_VCPU = 15
+KEYCLOAK_REFRESHES_PER_VCPU = 120
+
+LOGIN_LUA = """counter = {start}
+request = function()
+  counter = counter + 1
+  local body = string.format('{{"email":"user%07d@example.com","password":"{password}"}}',
+                             1 + counter % ({users} - 1))
+  return wrk.format("POST", "/auth/login", {{["Content-Type"] = "application/json"}}, body)
+end
+"""
+REFRESH_LUA = """counter = {start}
+request = function()
+  counter = counter + 1
+  local body = '{{"refresh_token":"{prefix}' .. counter .. '"}}'
+  return wrk.format("POST", "/auth/refresh", {{["Content-Type"] = "application/json"}}, body)
+end
+"""
+
+
+def wrk(url: str, path: str, script: str, seconds: int, connections: int, cpus: str | None) -> str:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
+        lua.write(script)
+        lua.flush()
+        command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", lua.name]
+        if cpus is not None:
+            command = ["taskset", "-c", cpus, *command]
+        return subprocess.run(
+            [*command, f"{url}{path}"], capture_output=True, text=True, check=True
+        ).stdout
+
+
+def rate(output: str) -> float:
+    match = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    assert match, output
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    total = re.search(r"(\d+) requests in", output)
+    # A seeded token may already have been used by an earlier run on this database
+    # (growth.py's samples): a few refusals are reported, more abort the run.
+    if errors and total and int(errors.group(1)) * 100 > int(total.group(1)):
+        raise SystemExit(f"wrk saw errors:\n{output}")
+    if errors:
+        print(f"  ({errors.group(1)} refused of {total.group(1) if total else '?'})")
+    return float(match.group(1))
+
+
+def p99(output: str) -> str:
+    match = re.search(r"99%\s+(\S+)", output)
+    return match.group(1) if match else "?"
+
+
+HASH_TIMER = """
+import statistics, time
+from pwdlib.hashers.argon2 import Argon2Hasher
+from authgate.core.passwords import OWASP
+hasher = Argon2Hasher(time_cost=OWASP.time_cost, memory_cost=OWASP.memory_cost,
+                      parallelism=OWASP.parallelism)
+stored = hasher.hash("x")
+times = []
+for _ in range(7):
+    started = time.perf_counter()
+    hasher.verify("x", stored)
+    times.append(time.perf_counter() - started)
+print(statistics.median(times))
+"""
+
+
+def hash_seconds() -> float:
+    """One Argon2id verification with OWASP's minimum parameters, on CPU 0 (median of 7)."""
+    command = ["taskset", "-c", "0", sys.executable, "-c", HASH_TIMER]
+    return float(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("url")
+    parser.add_argument("--users", type=int, required=True)
+    parser.add_argument("--sessions", type=int, default=None, help="default: 5 per user")
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed (apt-get install wrk)")
+    sessions = args.sessions or 5 * args.users
+    rng = random.Random(time.time_ns())
+    redis = {
+        "AUTHGATE_REDIS_URL": args.redis_url,
+        "AUTHGATE_REDIS_PREFIX": f"percore-{rng.getrandbits(32):08x}",
+    }
+    configurations = [
+        ("1 worker, CPU 0 (wrk on CPU 1)", 1, "0", "1", {}),
+        ("2 workers, Redis (not pinned)", 2, None, None, redis),
+    ]
+    print(f"{args.url}: {args.users:,} users, {sessions:,} sessions; load {growth_server.load()}")
+    seconds = hash_seconds()
+    print(
+        f"  one Argon2id verification (m=19 MiB, t=2, p=1) on CPU 0: {seconds * 1000:.1f} ms: "
+        f"at most {1 / seconds:.1f} logins/s per core ({1 / seconds / 15:.1f}x Keycloak's 15)"
+    )
+    for name, workers, cpus, wrk_cpus, extra in configurations:
+        with growth_server.serve(args.url, cpus=cpus, workers=workers, extra=extra) as server:
+            start = rng.randrange(sessions // 2 - 200_000) if sessions > 400_000 else 0
+            login = LOGIN_LUA.format(
+                start=rng.randrange(args.users), users=args.users, password=seed.KNOWN_PASSWORD
+            )
+            refresh = REFRESH_LUA.format(start=start, prefix=seed.REFRESH_PREFIX)
+            wrk(server.url, "/auth/login", login, 2, args.connections, wrk_cpus)  # warm-up
+            cpu = growth_server.cpu_seconds(server.process.pid)
+            logins = wrk(server.url, "/auth/login", login, args.seconds, args.connections, wrk_cpus)
+            login_cpu = (growth_server.cpu_seconds(server.process.pid) - cpu) / args.seconds
+            refreshes = wrk(
+                server.url, "/auth/refresh", refresh, args.seconds, args.connections, wrk_cpus
+            )
+            refresh_cpu = (growth_server.cpu_seconds(server.process.pid) - cpu) / args.seconds
+            refresh_cpu -= login_cpu
+            login_rate, refresh_rate = rate(logins), rate(refreshes)
+            print(
+                f"  {name:<32} logins/s {login_rate:7.1f} (p99 {p99(logins)}, "
+                f"{login_rate / KEYCLOAK_LOGINS_PER_VCPU:.1f}x Keycloak's 15/vCPU, "
+                f"server CPU {login_cpu:.0%})   "
+                f"refreshes/s {refresh_rate:7.1f} (p99 {p99(refreshes)}, "
+                f"{refresh_rate / KEYCLOAK_REFRESHES_PER_VCPU:.1f}x Keycloak's 120/vCPU, "
+                f"server CPU {refresh_cpu:.0%})   "
+                f"load {growth_server.load()}",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
