@@ -27,13 +27,6 @@ if TYPE_CHECKING:
     from authgate.web.gate import AuthGate
 
 _PRIVATE = {"Cache-Control": "private, no-store"}
-#: The admin's actions on an account: (method, path after the user's, Admin method).
-_ACTIONS = (
-    ("POST", "disable", "disable"),
-    ("POST", "enable", "enable"),
-    ("DELETE", "sessions", "end_sessions"),
-    ("DELETE", "mfa", "remove_mfa"),
-)
 
 
 def event_json(event: Event) -> dict[str, Any]:
@@ -143,25 +136,45 @@ def admin_routes(router: APIRouter, gate: "AuthGate") -> None:
         detail = await gate.service.admin.user(principal, user_id)
         return json_response(_detail_json(detail), headers=_PRIVATE)
 
-    def action_route(method: str, suffix: str, name: str) -> None:
-        """``method /admin/users/{user_id}/<suffix>``: an action, answered 204."""
+    @router.post(
+        "/admin/users/{user_id}/disable",
+        status_code=204,
+        responses=_errors(401, 403, 404),
+        tags=["admin"],
+    )
+    async def disable_user(user_id: str, principal: CurrentPrincipal) -> Response:
+        await gate.service.admin.disable(principal, user_id)
+        return Response(status_code=204)
 
-        async def endpoint(user_id: str, principal: CurrentPrincipal) -> Response:
-            await getattr(gate.service.admin, name)(principal, user_id)
-            return Response(status_code=204)
+    @router.post(
+        "/admin/users/{user_id}/enable",
+        status_code=204,
+        responses=_errors(401, 403, 404),
+        tags=["admin"],
+    )
+    async def enable_user(user_id: str, principal: CurrentPrincipal) -> Response:
+        await gate.service.admin.enable(principal, user_id)
+        return Response(status_code=204)
 
-        router.add_api_route(
-            f"/admin/users/{{user_id}}/{suffix}",
-            endpoint,
-            methods=[method],
-            status_code=204,
-            responses=_errors(401, 403, 404),
-            tags=["admin"],
-            name=name,
-        )
+    @router.delete(
+        "/admin/users/{user_id}/sessions",
+        status_code=204,
+        responses=_errors(401, 403, 404),
+        tags=["admin"],
+    )
+    async def end_sessions(user_id: str, principal: CurrentPrincipal) -> Response:
+        await gate.service.admin.end_sessions(principal, user_id)
+        return Response(status_code=204)
 
-    for method, suffix, name in _ACTIONS:
-        action_route(method, suffix, name)
+    @router.delete(
+        "/admin/users/{user_id}/mfa",
+        status_code=204,
+        responses=_errors(401, 403, 404),
+        tags=["admin"],
+    )
+    async def remove_mfa(user_id: str, principal: CurrentPrincipal) -> Response:
+        await gate.service.admin.remove_mfa(principal, user_id)
+        return Response(status_code=204)
 
     @router.post(
         "/admin/users/{user_id}/roles",
