@@ -127,10 +127,12 @@ def database_url(backend: str, size: int, revocations: int, args: argparse.Names
 
 
 def prepare(url: str, size: int, revocations: int, reuse: bool) -> float | None:
-    """Seed the database afresh (None if reused); seconds taken."""
+    """Seed the database afresh (None if reused, its revocations made live again);
+    seconds taken."""
     if url.startswith("sqlite"):
         path = Path(url.split("///", 1)[1])
         if reuse and path.exists():
+            asyncio.run(seed.renew_revocations(url))
             return None
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -138,6 +140,7 @@ def prepare(url: str, size: int, revocations: int, reuse: bool) -> float | None:
     else:
         name = url.rsplit("/", 1)[1]
         if reuse and asyncio.run(_postgres_has(url, name)):
+            asyncio.run(seed.renew_revocations(url))
             return None
         asyncio.run(_postgres_recreate(url, name))
     started = time.perf_counter()

@@ -1,6 +1,7 @@
 """Profile one request path in-process: the ASGI app called directly, no network.
 
-    .venv/bin/python benchmarks/profile_request.py [protected|reject|login] [-n 5000]
+    .venv/bin/python benchmarks/profile_request.py [protected|reject|login|refresh] [-n 5000]
+        [--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/profile]
 
 Prints cProfile's top functions by own time (the event loop's thread only: a login's
 password hash runs on the hashing thread), µs per request, and the event loop
@@ -28,8 +29,9 @@ from authgate.web.gate import AuthGate
 SECRET = "benchmark-secret-0123456789abcdefghij"
 
 
-async def prepare(directory: Path) -> tuple[Any, AuthGate, str]:
-    settings = Settings(secret=SECRET, database_url=f"sqlite+aiosqlite:///{directory / 'p.db'}")
+async def prepare(directory: Path, database_url: str | None) -> tuple[Any, AuthGate, str]:
+    url = database_url or f"sqlite+aiosqlite:///{directory / 'p.db'}"
+    settings = Settings(secret=SECRET, database_url=url)
     gate = AuthGate(settings)
     app = create_app(gate=gate)
     return app, gate, ""
@@ -58,15 +60,16 @@ def scope_for(path: str, token: str, method: str = "GET") -> dict[str, Any]:
 arguments_callers = ""
 
 
-async def run(kind: str, n: int) -> None:
+async def run(kind: str, n: int, database_url: str | None) -> None:
     with tempfile.TemporaryDirectory() as directory:
-        app, gate, _ = await prepare(Path(directory))
+        app, gate, _ = await prepare(Path(directory), database_url)
         async with gate.lifespan(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://b") as client:
-                creds = {"email": "p@example.com", "password": "profile password"}
+                creds = {"email": f"p{time.time_ns()}@example.com", "password": "profile password"}
                 await client.post("/auth/register", json=creds)
-                token = (await client.post("/auth/login", json=creds)).json()["access_token"]
+                tokens = (await client.post("/auth/login", json=creds)).json()
+                token = tokens["access_token"]
                 for i in range(5):
                     await client.post(
                         "/plans",
@@ -80,14 +83,22 @@ async def run(kind: str, n: int) -> None:
             if kind == "login":
                 scope = scope_for("/auth/login", "", "POST")
                 body = json.dumps(creds).encode()
+            refresh = {"token": tokens["refresh_token"]}
+            if kind == "refresh":
+                scope = scope_for("/auth/refresh", "", "POST")
             statuses: list[int] = []
 
             async def receive() -> dict[str, Any]:
+                if kind == "refresh":  # each refresh token is used once: the chain goes on
+                    chained = json.dumps({"refresh_token": refresh["token"]}).encode()
+                    return {"type": "http.request", "body": chained, "more_body": False}
                 return {"type": "http.request", "body": body, "more_body": False}
 
             async def send(message: dict[str, Any]) -> None:
                 if message["type"] == "http.response.start":
                     statuses.append(message["status"])
+                elif kind == "refresh" and message.get("body"):
+                    refresh["token"] = json.loads(message["body"])["refresh_token"]
 
             for _ in range(20 if kind == "login" else 200):
                 await app(dict(scope), receive, send)
@@ -114,10 +125,11 @@ async def run(kind: str, n: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument(
-        "kind", nargs="?", default="protected", choices=["protected", "reject", "login"]
+        "kind", nargs="?", default="protected", choices=["protected", "reject", "login", "refresh"]
     )
     parser.add_argument("-n", type=int, default=5000)
     parser.add_argument("--callers", default="", help="also show who calls this function")
+    parser.add_argument("--database-url", default=None, help="default: a new SQLite file")
     arguments = parser.parse_args()
     arguments_callers = arguments.callers
-    asyncio.run(run(arguments.kind, arguments.n))
+    asyncio.run(run(arguments.kind, arguments.n, arguments.database_url))

@@ -249,6 +249,22 @@ async def seed(url: str, plan: Plan) -> dict[str, float]:
     return await seed_postgres(url, plan)
 
 
+async def renew_revocations(url: str) -> int:
+    """Make a reused database's revocations live again for an access token's lifetime,
+    as when just seeded (they expire ``ACCESS_TTL`` after seeding; the sessions and
+    refresh tokens live a day). Returns how many."""
+    now = int(time.time())
+    database = Database(url)
+    try:
+        async with database.begin(events=False) as conn:
+            result = await conn.execute(
+                revocations.update().values(expires_at=now + ACCESS_TTL, recorded_at=now)
+            )
+    finally:
+        await database.dispose()
+    return int(result.rowcount)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("url", help="sqlite+aiosqlite:///file.db or postgresql+asyncpg://…")

@@ -1,9 +1,10 @@
 """``Database.write``, the request path's write transactions, on SQLite (one job on
-the writer thread) and on PostgreSQL (the async engine): all or nothing, guarded,
+the writer thread) and on PostgreSQL (asyncpg's own pool): all or nothing, guarded,
 stored exactly as SQLAlchemy stores, and a locked SQLite file answers 503."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sqlite3
 import threading
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 
 from authgate.core.errors import ServiceUnavailable
@@ -132,13 +133,14 @@ async def test_writes_run_on_one_thread_other_than_the_loops(
 ) -> None:
     """The writer's connection is opened once, off the event loop's thread; sqlite3
     refuses to use a connection on any other thread than its own (check_same_thread),
-    so every write ran there."""
+    so every write ran there. (The checkpointing thread opens one of its own.)"""
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'w.db'}")
     await db.upgrade()
     connect, threads = sqlite3.connect, []
 
     def record_thread(*args: Any, **kwargs: Any) -> sqlite3.Connection:
-        threads.append((threading.get_ident(), kwargs.get("check_same_thread", True)))
+        if threading.current_thread().name.startswith("authgate-sqlite-write"):
+            threads.append((threading.get_ident(), kwargs.get("check_same_thread", True)))
         return connect(*args, **kwargs)
 
     monkeypatch.setattr(sqlite_writer.sqlite3, "connect", record_thread)
@@ -151,6 +153,55 @@ async def test_writes_run_on_one_thread_other_than_the_loops(
     thread, same_thread_only = threads[0]
     assert same_thread_only
     assert thread != threading.get_ident()
+    await db.dispose()
+
+
+@pytest.mark.postgres
+async def test_postgres_reads_and_writes_bypass_the_engine(postgres_url: str) -> None:
+    """On PostgreSQL the request path's statements run on asyncpg's own pool: one
+    round trip per read, none of the engine's pre-ping, BEGIN and ROLLBACK."""
+    db = Database(postgres_url)
+    await db.upgrade()
+    checkouts: list[object] = []
+    event.listen(db.engine.sync_engine.pool, "checkout", lambda *args: checkouts.append(args))
+    sessions = SqlSessions(db)
+    session = a_session(await add_user(db))
+    assert await sessions.create(NewSession(session=session, refresh_hash="a" * 64, credential="x"))
+    assert await sessions.get(session.id) == session
+    with pytest.raises(IntegrityError):  # the same primary key: as the engine raises it
+        await sessions.create(NewSession(session=session, refresh_hash="b" * 64, credential="x"))
+    assert checkouts == []
+    await db.dispose()
+
+
+async def test_the_wal_is_checkpointed_off_the_writers_thread(tmp_path: Path) -> None:
+    """The writer's own commits do not checkpoint (SQLite's would, in the commit that
+    crossed 1,000 pages): its connection waits until the backstop, and the other
+    thread folds the WAL into the file, so the rows are in the file alone."""
+    path = tmp_path / "wal.db"
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    await db.upgrade()
+    user_id = await add_user(db)
+    writer = db._writer
+    assert writer is not None
+    loop = asyncio.get_running_loop()
+    backstop = await loop.run_in_executor(
+        writer._pool, lambda: writer._connect().execute("PRAGMA wal_autocheckpoint").fetchone()
+    )
+    assert backstop == (sqlite_writer.WAL_BACKSTOP_PAGES,)
+    for n in range(sqlite_writer.CHECKPOINT_EVERY):
+        assert await SqlSessions(db).create(
+            NewSession(session=a_session(user_id), refresh_hash=f"{n:064d}", credential="x")
+        )
+    checkpoint = writer._checkpointing
+    assert checkpoint is not None
+    checkpoint.result(timeout=10)
+    (tmp_path / "copy").mkdir()
+    copy = tmp_path / "copy" / "wal.db"
+    copy.write_bytes(path.read_bytes())  # the file without its -wal
+    with contextlib.closing(sqlite3.connect(copy)) as raw:
+        (count,) = raw.execute("SELECT count(*) FROM sessions").fetchone()
+    assert count >= sqlite_writer.CHECKPOINT_EVERY - 1  # all but those after it began
     await db.dispose()
 
 

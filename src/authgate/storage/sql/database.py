@@ -12,6 +12,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
@@ -24,6 +25,7 @@ from authgate.core.events import Event, log_events, take_pending
 from authgate.core.settings import redact_url
 from authgate.storage.outage import Outage
 from authgate.storage.sql.event_rows import INSERT_EVENT, event_row
+from authgate.storage.sql.postgres_pool import PostgresPool
 from authgate.storage.sql.prepared import Prepared
 from authgate.storage.sql.sqlite_writer import (
     BUSY_TIMEOUT,
@@ -94,6 +96,7 @@ class Database:
         self._read_connection: sqlite3.Connection | None = None
         self._sqlite_path: str | None = None
         self._writer: SqliteWriter | None = None
+        self._postgres: PostgresPool | None = None
         options: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
             in_memory = parsed.database in (None, "", ":memory:")
@@ -114,6 +117,10 @@ class Database:
                 connect_args={"timeout": _CONNECT_TIMEOUT, "command_timeout": 30},
             )
         self.engine: AsyncEngine = create_async_engine(url, **options)
+        if not self.is_sqlite:
+            _, connect = self.engine.dialect.create_connect_args(self.engine.url)
+            connect.update(timeout=_CONNECT_TIMEOUT, command_timeout=30)
+            self._postgres = PostgresPool(connect, max_size=10)
         if self.is_sqlite:
             pragmas = sqlite_pragmas(busy_timeout)
             event.listen(self.engine.sync_engine, "connect", partial(_run_pragmas, pragmas))
@@ -144,13 +151,19 @@ class Database:
     async def read(self, query: Prepared, params: Mapping[str, Any]) -> list[Any]:
         """Rows of one small, indexed read (the request path's queries).
 
-        On an SQLite file it runs on a process-wide read-only connection,
-        synchronously: such a read from WAL takes microseconds, less than the thread
-        hand-off aiosqlite (and SQLAlchemy's async pool around it) would cost, and WAL
-        readers never wait for writers. Elsewhere the statement runs on the async
-        engine. Either way the rows hold what the columns' types give (aware UTC
-        datetimes, booleans).
+        On PostgreSQL it is one round trip on asyncpg's own pool
+        (:class:`PostgresPool`). On an SQLite file it runs on a process-wide read-only
+        connection, synchronously: such a read from WAL takes microseconds, less than
+        the thread hand-off aiosqlite (and SQLAlchemy's async pool around it) would
+        cost, and WAL readers never wait for writers. An SQLite database in memory
+        uses the async engine. Either way the rows hold what the columns' types give
+        (aware UTC datetimes, booleans).
         """
+        if self._postgres is not None:
+            statement = query.postgres
+            with self._postgres_failures(statement.sql):
+                rows = await self._postgres.fetch((statement.sql, statement.args(params)))
+                return statement.rows(rows)
         if self._sqlite_path is not None:
             form = query.sqlite
             try:
@@ -170,8 +183,8 @@ class Database:
         is written and the answer is False. With ``events``, the security events
         noted in this task so far join the transaction: they are kept if it commits,
         dropped with it if not (:mod:`authgate.core.events`). On an SQLite file the
-        transaction is one job for :class:`SqliteWriter`; elsewhere it runs on the
-        async engine.
+        transaction is one job for :class:`SqliteWriter`, on PostgreSQL one
+        connection of :class:`PostgresPool`; in memory it runs on the async engine.
         """
         kept = take_pending() if events else []
         if kept:
@@ -179,6 +192,12 @@ class Database:
         try:
             if self._writer is not None:
                 await self._write_sqlite(self._writer, statements, guard)
+            elif self._postgres is not None:
+                forms = [(query.postgres, params) for query, params in statements]
+                with self._postgres_failures(forms[0][0].sql):
+                    await self._postgres.transaction(
+                        [(form.sql, form.args(p)) for form, p in forms], guard=guard
+                    )
             else:
                 async with self.begin(events=False) as conn:
                     for position, (query, params) in enumerate(statements):
@@ -202,6 +221,25 @@ class Database:
             await writer.reset()
             self.outage.failed(f"{type(exc).__name__}: {exc}")
             raise ServiceUnavailable(f"database: {exc}") from exc
+        self.outage.recovered()
+
+    @contextlib.contextmanager
+    def _postgres_failures(self, sql: str) -> Iterator[None]:
+        """asyncpg's errors as the engine's: a broken constraint is an
+        ``IntegrityError``, an unreachable or refusing server ``ServiceUnavailable``
+        (reported to the outage log, as is the recovery)."""
+        try:
+            yield
+        except asyncpg.exceptions.IntegrityConstraintViolationError as exc:
+            raise IntegrityError(sql, None, exc) from exc
+        except (OSError, TimeoutError, asyncpg.exceptions.InterfaceError) as exc:
+            self.outage.failed(_first_line(exc))
+            raise ServiceUnavailable(f"database: {type(exc).__name__}") from exc
+        except asyncpg.exceptions.PostgresError as exc:
+            if (exc.sqlstate or "")[:2] not in _UNAVAILABLE_SQLSTATES:
+                raise
+            self.outage.failed(_first_line(exc))
+            raise ServiceUnavailable(f"database: {type(exc).__name__}") from exc
         self.outage.recovered()
 
     def _reader(self) -> sqlite3.Connection:
@@ -308,6 +346,8 @@ class Database:
 
     async def dispose(self) -> None:
         self._close_reader()
+        if self._postgres is not None:
+            await self._postgres.close()
         if self._writer is not None:
             await asyncio.to_thread(self._writer.close)
         await self.engine.dispose()

@@ -9,14 +9,24 @@ hand-off. :meth:`Database.write <authgate.storage.sql.database.Database.write>` 
 it the SQL of :class:`~authgate.storage.sql.prepared.Prepared` statements, compiled once
 from tables.py, with their parameters already converted; transactions that must read
 what they write, or count what they delete, keep the engine.
+
+The writer leaves checkpoints of the WAL to another thread: SQLite's automatic
+checkpoint runs inside whichever commit crossed 1,000 pages of WAL, copying them into
+the database file, and on a large database (pages scattered over gigabytes) that
+commit, and every write queued behind it, waits tens of milliseconds. Here a second
+thread with its own connection runs a ``PASSIVE`` checkpoint (which blocks neither the
+writer nor readers) after :data:`CHECKPOINT_EVERY` transactions or a second with
+writes. SQLite's own remains as a backstop, at :data:`WAL_BACKSTOP_PAGES`, should the
+thread fall behind a sustained burst.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 #: SQL with ``:name`` parameters, and the driver's values for them.
@@ -24,6 +34,10 @@ Statement = tuple[str, Mapping[str, Any]]
 
 #: How long a write waits for another connection's lock before it fails (seconds).
 BUSY_TIMEOUT = 30.0
+#: Write transactions after which the WAL is checkpointed (or after a second).
+CHECKPOINT_EVERY = 200
+#: WAL pages at which the writer's commit checkpoints after all (4 KiB each: 40 MiB).
+WAL_BACKSTOP_PAGES = 10_000
 
 
 def sqlite_pragmas(busy_timeout: float) -> tuple[str, ...]:
@@ -37,6 +51,7 @@ def sqlite_pragmas(busy_timeout: float) -> tuple[str, ...]:
 
 
 _THREAD_NAME = "authgate-sqlite-write"
+_CHECKPOINT_THREAD = "authgate-sqlite-checkpoint"
 
 
 class GuardMissed(Exception):
@@ -51,6 +66,11 @@ class SqliteWriter:
         self._pragmas = sqlite_pragmas(busy_timeout)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=_THREAD_NAME)
         self._connection: sqlite3.Connection | None = None
+        self._checkpointer = ThreadPoolExecutor(1, thread_name_prefix=_CHECKPOINT_THREAD)
+        self._checkpoint_connection: sqlite3.Connection | None = None
+        self._checkpointing: Future[None] | None = None
+        self._writes_since_checkpoint = 0
+        self._last_checkpoint = 0.0
 
     async def transaction(self, statements: Sequence[Statement], *, guard: bool) -> None:
         """Run ``statements`` in one transaction.
@@ -61,7 +81,30 @@ class SqliteWriter:
             sqlite3.Error: the database refused or failed; rolled back.
         """
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._pool, self._run, statements, guard)
+        try:
+            await loop.run_in_executor(self._pool, self._run, statements, guard)
+        finally:
+            self._writes_since_checkpoint += 1
+            self._maybe_checkpoint()
+
+    def _maybe_checkpoint(self) -> None:
+        """Start a checkpoint on the other thread if one is due and none is running."""
+        if self._checkpointing is not None and not self._checkpointing.done():
+            return
+        now = time.monotonic()
+        due = now - self._last_checkpoint >= 1.0
+        if self._writes_since_checkpoint < CHECKPOINT_EVERY and not due:
+            return
+        self._writes_since_checkpoint, self._last_checkpoint = 0, now
+        self._checkpointing = self._checkpointer.submit(self._checkpoint)
+
+    def _checkpoint(self) -> None:
+        try:
+            if self._checkpoint_connection is None:
+                self._checkpoint_connection = self._open()
+            self._checkpoint_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error:  # busy, or the file is gone: the next one tries again
+            self._close_checkpointer()
 
     def _run(self, statements: Sequence[Statement], guard: bool) -> None:
         connection = self._connect()
@@ -78,23 +121,31 @@ class SqliteWriter:
 
     def _connect(self) -> sqlite3.Connection:
         if self._connection is None:
-            # isolation_level=None: the module starts no transaction of its own; the
-            # explicit BEGIN IMMEDIATE takes the write lock up front (no deadlock
-            # between two deferred transactions that both want to write).
-            connection = sqlite3.connect(self._path, isolation_level=None)
-            try:
-                for pragma in self._pragmas:
-                    connection.execute(pragma)
-            except sqlite3.Error:
-                connection.close()
-                raise
-            self._connection = connection
+            self._connection = self._open()
         return self._connection
+
+    def _open(self) -> sqlite3.Connection:
+        # isolation_level=None: the module starts no transaction of its own; the
+        # explicit BEGIN IMMEDIATE takes the write lock up front (no deadlock
+        # between two deferred transactions that both want to write).
+        connection = sqlite3.connect(self._path, isolation_level=None)
+        try:
+            for pragma in (*self._pragmas, f"PRAGMA wal_autocheckpoint={WAL_BACKSTOP_PAGES}"):
+                connection.execute(pragma)
+        except sqlite3.Error:
+            connection.close()
+            raise
+        return connection
 
     def _reset(self) -> None:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+
+    def _close_checkpointer(self) -> None:
+        if self._checkpoint_connection is not None:
+            self._checkpoint_connection.close()
+            self._checkpoint_connection = None
 
     async def reset(self) -> None:
         """Drop the connection (after a failure); the next transaction reconnects."""
@@ -107,3 +158,9 @@ class SqliteWriter:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=_THREAD_NAME)
         pool.submit(self._reset)
         pool.shutdown(wait=True)
+        checkpointer = self._checkpointer
+        self._checkpointer = ThreadPoolExecutor(1, thread_name_prefix=_CHECKPOINT_THREAD)
+        checkpointer.submit(self._checkpoint)  # leave the WAL folded into the file
+        checkpointer.submit(self._close_checkpointer)
+        checkpointer.shutdown(wait=True)
+        self._checkpointing = None
