@@ -99,17 +99,21 @@ def serve(
     }
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as home:
+        # The server's log goes to a file: a pipe nobody reads fills up after ~64 KB
+        # (a few hundred logins' event lines) and then blocks every worker mid-write.
+        log = Path(home) / "server.log"
         started = time.perf_counter()
-        process = subprocess.Popen(
-            command,
-            env=env,
-            cwd=home,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
+        with log.open("wb") as stderr:
+            process = subprocess.Popen(
+                command,
+                env=env,
+                cwd=home,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                start_new_session=True,
+            )
         try:
-            startup = _wait_healthy(process, url, started)
+            startup = _wait_healthy(process, url, started, log)
             yield Server(process, url, startup)
         finally:
             os.killpg(process.pid, signal.SIGTERM)
@@ -120,12 +124,14 @@ def serve(
                 process.wait(10)
 
 
-def _wait_healthy(process: subprocess.Popen[bytes], url: str, started: float) -> float:
+def _wait_healthy(
+    process: subprocess.Popen[bytes], url: str, started: float, log: Path
+) -> float:
     deadline = started + 180
     with httpx.Client(timeout=2) as client:
         while time.perf_counter() < deadline:
             if process.poll() is not None:
-                error = process.stderr.read().decode() if process.stderr else ""
+                error = log.read_text(errors="replace")
                 raise SystemExit(f"authgate serve exited: {error[-2000:]}")
             try:
                 if client.get(f"{url}/healthz").status_code == 200:

@@ -62,6 +62,8 @@ def wrk(url: str, path: str, script: str, seconds: int, connections: int, cpus: 
 def rate(output: str) -> float:
     match = re.search(r"Requests/sec:\s+([\d.]+)", output)
     assert match, output
+    if float(match.group(1)) == 0:
+        print(f"  (no request completed:)\n{output}")
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     total = re.search(r"(\d+) requests in", output)
     # A seeded token may already have been used by an earlier run on this database
