@@ -124,9 +124,7 @@ def serve(
                 process.wait(10)
 
 
-def _wait_healthy(
-    process: subprocess.Popen[bytes], url: str, started: float, log: Path
-) -> float:
+def _wait_healthy(process: subprocess.Popen[bytes], url: str, started: float, log: Path) -> float:
     deadline = started + 180
     with httpx.Client(timeout=2) as client:
         while time.perf_counter() < deadline:

@@ -251,14 +251,16 @@ async def seed(url: str, plan: Plan) -> dict[str, float]:
 
 async def renew_revocations(url: str) -> int:
     """Make a reused database's revocations live again for an access token's lifetime,
-    as when just seeded (they expire ``ACCESS_TTL`` after seeding; the sessions and
-    refresh tokens live a day). Returns how many."""
+    recorded over the last one, as when just seeded (they expire ``ACCESS_TTL`` after
+    seeding; the sessions and refresh tokens live a day). Returns how many."""
     now = int(time.time())
     database = Database(url)
     try:
         async with database.begin(events=False) as conn:
             result = await conn.execute(
-                revocations.update().values(expires_at=now + ACCESS_TTL, recorded_at=now)
+                revocations.update().values(
+                    expires_at=now + ACCESS_TTL, recorded_at=now - revocations.c.id % ACCESS_TTL
+                )
             )
     finally:
         await database.dispose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from authgate.core import revocation
 from authgate.core.errors import ServiceUnavailable
 from authgate.core.models import Revocation
 from authgate.core.revocation import LocalRevocations
@@ -68,6 +69,26 @@ async def test_sync_picks_up_other_writers(clock: Clock) -> None:
     clock.now = 1002
     await mine.sync()
     assert mine.is_revoked("j", "s1", "u", 1)
+
+
+async def test_a_late_entry_arrives_with_the_next_sweep(clock: Clock) -> None:
+    """An entry recorded well before the previous poll (a transaction that committed
+    late, a host whose clock is behind) is not read by every poll, but by the next
+    sweep, which looks back SYNC_SLACK_SECONDS before the previous sweep."""
+    store = MemoryRevocationStore()
+    mine = LocalRevocations(store, clock=clock, monotonic=clock)
+    await mine.start(1000)
+    late = revocation.SYNC_SLACK_SECONDS - 1
+    clock.now = 1010
+    await store.add(Revocation(kind="sid", subject="s1", expires_at=3000), recorded_at=1000 - late)
+    polls = 0
+    while not mine.is_revoked("j", "s1", "u", 1):
+        polls += 1
+        assert polls <= revocation.SWEEP_EVERY
+        await mine.sync()
+        clock.now += 1
+    assert polls > 1  # not every poll reads that far back
+    assert mine._polls % revocation.SWEEP_EVERY == 0
 
 
 async def test_purge_forgets_expired_entries(revocations: LocalRevocations) -> None:

@@ -38,7 +38,7 @@ def active_query(*, recorded_since: bool = False) -> Select[tuple[str, str, int,
     return query.order_by(revocations.c.id)
 
 
-_ACTIVE = {since: active_query(recorded_since=since) for since in (False, True)}
+_ACTIVE = {since: Prepared(active_query(recorded_since=since)) for since in (False, True)}
 _PURGE = delete(revocations).where(
     revocations.c.id.in_(
         select(revocations.c.id)
@@ -64,15 +64,13 @@ class SqlRevocationStore:
         await self.db.write([(_INSERT, params)])
 
     async def active(self, now: int, recorded_since: int | None = None) -> Sequence[Revocation]:
-        params = {"now": now, "since": recorded_since}
-        async with self.db.connect() as conn:
-            rows = await conn.execute(_ACTIVE[recorded_since is not None], params)
-            return [
-                Revocation(
-                    kind=row.kind, subject=row.subject, cutoff=row.cutoff, expires_at=row.expires_at
-                )
-                for row in rows
-            ]
+        since = recorded_since is not None
+        params = {"now": now, "since": recorded_since} if since else {"now": now}
+        rows = await self.db.read(_ACTIVE[since], params)
+        return [
+            Revocation(kind=kind, subject=subject, cutoff=cutoff, expires_at=expires_at)
+            for kind, subject, cutoff, expires_at in rows
+        ]
 
     async def purge(self, now: int) -> int:
         """Delete expired entries in small batches, so that no transaction holds the
