@@ -4,24 +4,29 @@ user API (GitHub speaks OAuth 2.0, not OpenID Connect).
 
 The checks are core's (:func:`authgate.core.federation.check_id_token`,
 :func:`authgate.core.jose.signed_claims`); this module is the network. Every failure
-is :class:`UpstreamFailed`, whose message is for the log only.
+is :class:`UpstreamFailed`, whose message is for the log only. httpx (~6 MB of a
+process) is imported by the first call to a provider, so a server without
+``AUTHGATE_OIDC_PROVIDERS`` never carries it.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import logging
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
-
-import httpx
 
 from authgate.core import jose
 from authgate.core.errors import TokenInvalid
 from authgate.core.federation import ExternalIdentity, check_id_token
 from authgate.core.jose import SigningKey, TokenRules
 from authgate.core.upstream_settings import UpstreamProvider
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("authgate.upstream")
 
@@ -30,6 +35,14 @@ GITHUB_TOKEN = "https://github.com/login/oauth/access_token"
 GITHUB_API = "https://api.github.com"
 TIMEOUT = 10.0
 METADATA_TTL = 3600.0
+
+
+@functools.cache
+def _httpx() -> ModuleType:
+    """httpx, imported on first use."""
+    import httpx
+
+    return httpx
 
 
 class UpstreamFailed(Exception):
@@ -69,7 +82,8 @@ class Upstream:
         self._metadata: dict[str, tuple[float, dict[str, Any]]] = {}
 
     def _client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(timeout=TIMEOUT, transport=self.transport)
+        client: httpx.AsyncClient = _httpx().AsyncClient(timeout=TIMEOUT, transport=self.transport)
+        return client
 
     async def metadata(self, provider: UpstreamProvider, now: float) -> dict[str, Any]:
         """The issuer's OpenID Connect discovery document (Discovery 1.0 §4)."""
@@ -206,7 +220,7 @@ class Upstream:
                 response = await http.request(method, url, **kwargs)
             response.raise_for_status()
             body = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
+        except (_httpx().HTTPError, ValueError) as exc:
             raise UpstreamFailed(f"{method} {url}: {type(exc).__name__}: {exc}") from None
         if listing and isinstance(body, list):
             return {"items": [item for item in body if isinstance(item, dict)]}

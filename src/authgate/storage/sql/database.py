@@ -12,7 +12,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
@@ -25,7 +24,7 @@ from authgate.core.events import Event, log_events, take_pending
 from authgate.core.settings import redact_url
 from authgate.storage.outage import Outage
 from authgate.storage.sql.event_rows import INSERT_EVENT, event_row
-from authgate.storage.sql.postgres_pool import PostgresPool
+from authgate.storage.sql.postgres_pool import UNAVAILABLE_SQLSTATES, PostgresPool, failure
 from authgate.storage.sql.prepared import Prepared
 from authgate.storage.sql.sqlite_writer import (
     BUSY_TIMEOUT,
@@ -69,20 +68,12 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {lines[0] if lines else ''}"
 
 
-#: SQLSTATE classes that say the server cannot serve us now, not that a statement is
-#: wrong: connection exception, invalid catalog (the database was dropped), invalid
-#: authorization (the role or its password changed), insufficient resources (too many
-#: connections, disk full), operator intervention (shutdown, restart, cancel) and
-#: system error. asyncpg reports some of them as plain ``DBAPIError``s.
-_UNAVAILABLE_SQLSTATES = frozenset({"08", "3D", "28", "53", "57", "58"})
-
-
 def _is_connectivity(exc: DBAPIError) -> bool:
     name = type(exc).__name__
     if exc.connection_invalidated or name in {"OperationalError", "InterfaceError"}:
         return True
     sqlstate = getattr(exc.orig, "sqlstate", None)
-    return isinstance(sqlstate, str) and sqlstate[:2] in _UNAVAILABLE_SQLSTATES
+    return isinstance(sqlstate, str) and sqlstate[:2] in UNAVAILABLE_SQLSTATES
 
 
 class Database:
@@ -230,16 +221,14 @@ class Database:
         (reported to the outage log, as is the recovery)."""
         try:
             yield
-        except asyncpg.exceptions.IntegrityConstraintViolationError as exc:
-            raise IntegrityError(sql, None, exc) from exc
-        except (OSError, TimeoutError, asyncpg.exceptions.InterfaceError) as exc:
-            self.outage.failed(_first_line(exc))
-            raise ServiceUnavailable(f"database: {type(exc).__name__}") from exc
-        except asyncpg.exceptions.PostgresError as exc:
-            if (exc.sqlstate or "")[:2] not in _UNAVAILABLE_SQLSTATES:
-                raise
-            self.outage.failed(_first_line(exc))
-            raise ServiceUnavailable(f"database: {type(exc).__name__}") from exc
+        except Exception as exc:
+            meaning = failure(exc)
+            if meaning == "integrity":
+                raise IntegrityError(sql, None, exc) from exc
+            if meaning == "unavailable":
+                self.outage.failed(_first_line(exc))
+                raise ServiceUnavailable(f"database: {type(exc).__name__}") from exc
+            raise
         self.outage.recovered()
 
     def _reader(self) -> sqlite3.Connection:

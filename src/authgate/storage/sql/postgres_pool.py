@@ -17,15 +17,49 @@ transaction is still rolled back. A connection the server closed (restart, failo
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Mapping, Sequence
-from typing import Any
-
-import asyncpg
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Literal
 
 from authgate.storage.sql.sqlite_writer import GuardMissed
 
+if TYPE_CHECKING:
+    import asyncpg
+
 #: SQL with ``$n`` parameters, and the driver's values for them in order.
 Statement = tuple[str, Sequence[Any]]
+
+#: SQLSTATE classes that say the server cannot serve us now, not that a statement is
+#: wrong: connection exception, invalid catalog (the database was dropped), invalid
+#: authorization (the role or its password changed), insufficient resources (too many
+#: connections, disk full), operator intervention (shutdown, restart, cancel) and
+#: system error. asyncpg reports some of them as plain ``PostgresError``s.
+UNAVAILABLE_SQLSTATES = frozenset({"08", "3D", "28", "53", "57", "58"})
+
+
+@functools.cache
+def _asyncpg() -> ModuleType:
+    """asyncpg, imported when a PostgreSQL pool is first used: ~3 MB that a server on
+    SQLite never carries."""
+    import asyncpg
+
+    return asyncpg
+
+
+def failure(exc: BaseException) -> Literal["integrity", "unavailable"] | None:
+    """What an error of :class:`PostgresPool` means: a broken constraint, a server
+    that cannot be reached or refuses to serve now, or neither (a bug: left as is)."""
+    if isinstance(exc, (OSError, TimeoutError)):
+        return "unavailable"
+    errors = _asyncpg().exceptions
+    if isinstance(exc, errors.IntegrityConstraintViolationError):
+        return "integrity"
+    if isinstance(exc, errors.InterfaceError):  # the connection closed under us
+        return "unavailable"
+    if isinstance(exc, errors.PostgresError):
+        return "unavailable" if (exc.sqlstate or "")[:2] in UNAVAILABLE_SQLSTATES else None
+    return None
 
 
 class PostgresPool:
@@ -62,7 +96,7 @@ class PostgresPool:
         if self._pool is not None and self._loop is loop:
             return self._pool
         # min_size=0: opening the pool connects nothing; connections come on demand.
-        pool = await asyncpg.create_pool(
+        pool: asyncpg.Pool = await _asyncpg().create_pool(
             **self._connect,
             min_size=0,
             max_size=self._max_size,
@@ -87,7 +121,7 @@ class PostgresPool:
                 pool.terminate()
 
 
-async def _keep_no_session_state(_connection: asyncpg.Connection) -> None:
+async def _keep_no_session_state(_connection: asyncpg.Connection[Any]) -> None:
     """Nothing to reset: the pool has already rolled back any open transaction."""
 
 
