@@ -157,6 +157,23 @@ async def test_upgrade_from_each_older_revision(empty_database: str, revision: s
         assert await emails(empty_database) == ["Old@Example.com"]
 
 
+async def test_session_tables_leave_room_for_hot_updates(empty_database: str) -> None:
+    """PostgreSQL: ``sessions`` and ``refresh_tokens`` at fillfactor 85 (0007), from an
+    upgrade as from the models; SQLite has no such setting."""
+    assert_upgraded(upgrade(empty_database))
+    if empty_database.startswith("sqlite"):
+        return
+    query = (
+        "SELECT relname, reloptions FROM pg_class "
+        "WHERE relname IN ('sessions', 'refresh_tokens', 'users') ORDER BY relname"
+    )
+    assert await on(empty_database, query) == [
+        ("refresh_tokens", ["fillfactor=85"]),
+        ("sessions", ["fillfactor=85"]),
+        ("users", None),
+    ]
+
+
 async def test_a_failed_upgrade_changes_nothing_and_can_be_retried(empty_database: str) -> None:
     """An upgrade that fails half-way (here: a table in its way) leaves no half schema
     behind, says why on one line, and succeeds once the obstacle is gone."""

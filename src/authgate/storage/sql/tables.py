@@ -85,6 +85,7 @@ sessions = Table(
     Column("auth_time", BigInteger, nullable=False, default=0),
     Column("amr", String(32), nullable=False, default="pwd"),
     Index("ix_sessions_user_id", "user_id"),
+    postgresql_with={"fillfactor": 85},  # a row's next version on its page (migration 0007)
 )
 
 refresh_tokens = Table(
@@ -102,6 +103,7 @@ refresh_tokens = Table(
     Column("expires_at", UTCDateTime, nullable=False, index=True),
     Column("rotated_at", UTCDateTime, nullable=True),
     Column("successor_box", LargeBinary, nullable=True),
+    postgresql_with={"fillfactor": 85},  # room for HOT updates (migration 0007)
 )
 
 revocations = Table(
