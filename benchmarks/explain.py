@@ -69,7 +69,7 @@ def hot_queries() -> list[tuple[str, Executable, dict[str, Any]]]:
         (
             "revocations: start-up load",
             revocations.active_query(),
-            {"now": stamp},
+            {"now": stamp, "after": 0, "page": 5000},
         )
     )
     return queries

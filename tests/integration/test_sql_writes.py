@@ -19,9 +19,11 @@ from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 
 from authgate.core.errors import ServiceUnavailable
-from authgate.core.models import NewSession, Rotation, Session, User
+from authgate.core.models import NewSession, Revocation, Rotation, Session, User
 from authgate.storage.sql import Database, SqlPlans, SqlSessions, SqlUsers, sqlite_writer
+from authgate.storage.sql import revocations as sql_revocations
 from authgate.storage.sql.prepared import Prepared
+from authgate.storage.sql.revocations import SqlRevocationStore
 from authgate.storage.sql.tables import sessions as sessions_table
 
 NOW = datetime(2026, 11, 27, 6, 0, 0, tzinfo=UTC)  # microsecond 0: the tricky case
@@ -154,6 +156,21 @@ async def test_writes_run_on_one_thread_other_than_the_loops(
     assert same_thread_only
     assert thread != threading.get_ident()
     await db.dispose()
+
+
+async def test_the_revocations_load_in_pages_and_polls_read_the_recent(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The start-up load reads the live entries a page at a time (every one, once);
+    a poll reads those recorded since the time it is given."""
+    monkeypatch.setattr(sql_revocations, "_LOAD_PAGE", 2)
+    store = SqlRevocationStore(db)
+    for n in range(7):
+        entry = Revocation(kind="jti", subject=f"j{n}", expires_at=2000 if n != 3 else 900)
+        await store.add(entry, recorded_at=100 + n)
+    loaded = await store.active(1000)
+    assert [r.subject for r in loaded] == ["j0", "j1", "j2", "j4", "j5", "j6"]
+    assert sorted(r.subject for r in await store.active(1000, recorded_since=105)) == ["j5", "j6"]
 
 
 @pytest.mark.postgres
