@@ -191,6 +191,23 @@ async def test_postgres_reads_and_writes_bypass_the_engine(postgres_url: str) ->
     await db.dispose()
 
 
+@pytest.mark.postgres
+async def test_postgres_without_a_statement_cache(postgres_url: str) -> None:
+    """``?prepared_statement_cache_size=0`` (SQLAlchemy's setting, behind PgBouncer in
+    transaction mode) reaches asyncpg's pool as its statement cache size."""
+    db = Database(f"{postgres_url}?prepared_statement_cache_size=0")
+    await db.upgrade()
+    sessions = SqlSessions(db)
+    session = a_session(await add_user(db))
+    assert await sessions.create(NewSession(session=session, refresh_hash="a" * 64, credential="x"))
+    assert await sessions.get(session.id) == session
+    assert db._postgres is not None
+    pool = await db._postgres._get()
+    async with pool.acquire() as connection:
+        assert connection._stmt_cache.get_max_size() == 0
+    await db.dispose()
+
+
 async def test_the_wal_is_checkpointed_off_the_writers_thread(tmp_path: Path) -> None:
     """The writer's own commits do not checkpoint (SQLite's would, in the commit that
     crossed 1,000 pages): its connection waits until the backstop, and the other

@@ -102,14 +102,19 @@ class Database:
         else:
             options.update(
                 pool_pre_ping=True,
-                pool_size=10,
-                max_overflow=10,
+                pool_size=5,  # the request path's reads and writes use PostgresPool
+                max_overflow=5,
                 pool_timeout=_CONNECT_TIMEOUT,
                 connect_args={"timeout": _CONNECT_TIMEOUT, "command_timeout": 30},
             )
         self.engine: AsyncEngine = create_async_engine(url, **options)
         if not self.is_sqlite:
             _, connect = self.engine.dialect.create_connect_args(self.engine.url)
+            # SQLAlchemy's own cache size (…?prepared_statement_cache_size=0 behind
+            # PgBouncer) is asyncpg's statement_cache_size here.
+            cache_size = connect.pop("prepared_statement_cache_size", None)
+            if cache_size is not None:
+                connect.setdefault("statement_cache_size", cache_size)
             connect.update(timeout=_CONNECT_TIMEOUT, command_timeout=30)
             self._postgres = PostgresPool(connect, max_size=10)
         if self.is_sqlite:
