@@ -141,7 +141,10 @@ async def test_disable_and_enable_act_at_once_and_are_kept_with_the_admin(
     assert (await client.get(path, headers=bearer(token))).json()["disabled"] is True
 
     assert (await client.post(f"{path}/enable", headers=bearer(token))).status_code == 204
-    await login(client, TARGET)
+    # Signed in again within the second of the disable (the clock has not moved): the
+    # new token is issued past the cutoff, so it is not refused at once.
+    again = await login(client, TARGET)
+    assert (await client.get("/auth/me", headers=bearer(again["access_token"]))).status_code == 200
 
     events = await client.get("/admin/events", headers=bearer(token), params={"user": target["id"]})
     kinds = [(e["type"], e["actor_id"]) for e in events.json()["events"]]
@@ -232,11 +235,20 @@ async def test_roles_granted_and_taken_back_through_the_api(
     granted = await client.post(path, json={"role": "auditor"}, headers=bearer(token))
     assert (granted.status_code, granted.json()["roles"]) == (200, ["auditor"])
     clock.advance(2)
-    assert "auditor" in claims_of((await login(client, TARGET))["access_token"])["roles"]
+    with_role = await login(client, TARGET)
+    assert "auditor" in claims_of(with_role["access_token"])["roles"]
     taken = await client.delete(f"{path}/auditor", headers=bearer(token))
     assert (taken.status_code, taken.json()["roles"]) == (200, [])
-    # Taking a role back refuses the tokens that carried it.
+    # Taking a role back refuses the tokens that carried it...
     assert (await client.get("/auth/me", headers=bearer(theirs["access_token"]))).status_code == 401
+    me = await client.get("/auth/me", headers=bearer(with_role["access_token"]))
+    assert me.json()["code"] == "token_revoked"
+    # ...and a refresh in the same second gets a token without it that is not refused.
+    refresh = {"refresh_token": with_role["refresh_token"]}
+    renewed = (await client.post("/auth/refresh", json=refresh)).json()
+    assert "roles" not in claims_of(renewed["access_token"])
+    me = await client.get("/auth/me", headers=bearer(renewed["access_token"]))
+    assert me.status_code == 200
     for body in ({"role": "Not A Role"}, {"role": 7}, {}):
         bad = await client.post(path, json=body, headers=bearer(token))
         assert (bad.status_code, bad.json()["code"]) == (422, "validation_error"), body

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from authgate.core import csrf
+from authgate.core.context import ServiceContext
 from authgate.core.errors import RefreshInvalid
 from authgate.core.models import RefreshRecord, Session, TokenPair, User
-from authgate.core.settings import Settings
-from authgate.core.tokens import AccessTokens
 
 
 class Lifetimes:
     """A session's idle lifetime (the refresh token's, renewed at each refresh) and its
     absolute one (``AUTHGATE_SESSION_MAX_AGE``, never renewed)."""
 
-    def __init__(self, settings: Settings, tokens: AccessTokens) -> None:
-        self.idle = settings.refresh_ttl_seconds
-        self.absolute = settings.session_max_age_seconds
-        self.tokens = tokens
+    def __init__(self, context: ServiceContext) -> None:
+        self.idle = context.settings.refresh_ttl_seconds
+        self.absolute = context.settings.session_max_age_seconds
+        self.tokens = context.tokens
+        self.context = context
 
     def end(self, session: Session) -> float:
         """When a session ends however often it is refreshed."""
@@ -33,8 +35,9 @@ class Lifetimes:
         if record.user.is_disabled:
             raise RefreshInvalid("user disabled")
 
-    def pair(self, user: User, session: Session, refresh: str, now: float) -> TokenPair:
+    async def pair(self, user: User, session: Session, refresh: str, now: float) -> TokenPair:
         """A new access token for ``session`` beside its refresh token ``refresh``."""
+        user, now = await self._past_cutoff(user, now)
         token_id = csrf.access_token_id(refresh)
         access, _ = self.tokens.issue(
             user_id=user.id,
@@ -57,3 +60,19 @@ class Lifetimes:
             session_id=session.id,
             csrf_token=csrf.csrf_token(token_id),
         )
+
+    async def _past_cutoff(self, user: User, now: float) -> tuple[User, float]:
+        """The user and the time to issue a token at, past the user's cutoff.
+
+        ``iat`` counts whole seconds, and a cutoff (disabling, a role taken back,
+        logging out everywhere) refuses every token issued up to the end of its
+        second. A token issued later in that second, after the account was enabled
+        again or the role was taken back, would be refused at once: wait (under a
+        second) for the next one, then read the user again for its current roles.
+        """
+        cutoff = self.context.revocations.cutoff(user.id)
+        if cutoff <= now:
+            return user, now
+        await asyncio.sleep(cutoff - now)
+        current = await self.context.users.by_id(user.id)
+        return current or user, max(self.context.clock(), cutoff)

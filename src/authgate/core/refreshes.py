@@ -55,7 +55,7 @@ class Refreshes:
             )
             rotated = await self.context.sessions.rotate(rotation)
             if rotated:
-                return self.lifetimes.pair(record.user, record.session, successor, now)
+                return await self.lifetimes.pair(record.user, record.session, successor, now)
             record = await self.context.sessions.find_refresh(token_hash)  # lost a race
             if record is None:
                 raise RefreshInvalid("unknown refresh token")
@@ -71,7 +71,7 @@ class Refreshes:
             successor = refresh_tokens.open_successor(refresh_token, record.successor_box)
             if successor is not None:
                 current = await self._current_successor(successor)
-                return self.lifetimes.pair(record.user, record.session, current, now)
+                return await self.lifetimes.pair(record.user, record.session, current, now)
         if record.session.revoked_at is None:
             log.warning("refresh token reuse: revoking session %s", record.session.id)
             self.context.events.note(

@@ -83,6 +83,11 @@ class LocalRevocations:
         cutoff = self._cutoffs.get(user_id)
         return cutoff is not None and issued_at < cutoff[0]
 
+    def cutoff(self, user_id: str) -> int:
+        """The user's tokens issued before this epoch second are refused (0: none)."""
+        cutoff = self._cutoffs.get(user_id)
+        return 0 if cutoff is None else cutoff[0]
+
     def check(self) -> None:
         """Raises ServiceUnavailable if the list cannot vouch for tokens now."""
         self.is_revoked("", None, "", 0)

@@ -104,7 +104,7 @@ class AuthService(RecoveryFacade, FactorsFacade, AdminFacade):
             clock=clock,
         )
         revoker = Revoker(context)
-        lifetimes = Lifetimes(settings, tokens)
+        lifetimes = Lifetimes(context)
         self.accounts = Accounts(context, revoker)
         self.mfa = Mfa(context, self.accounts, mfa, passkeys) if mfa is not None else None
         self.logins = Sessions(context, lifetimes, revoker, self.mfa)

@@ -201,7 +201,7 @@ class Sessions:
         ):
             await self.revoker.session_tokens(session_id, now)
         await events.flush()
-        return self.lifetimes.pair(user, session, refresh, now)
+        return await self.lifetimes.pair(user, session, refresh, now)
 
     def authenticate(self, token: str) -> Principal:
         """Verify an access token and check it is not revoked (no I/O).

@@ -182,6 +182,10 @@ class RedisRevocations:
             raise ServiceUnavailable("revocation channel down: cannot check tokens")
         return self.local.is_revoked(jti, session_id, user_id, issued_at)
 
+    def cutoff(self, user_id: str) -> int:
+        """The user's tokens issued before this epoch second are refused (0: none)."""
+        return self.local.cutoff(user_id)
+
     def check(self) -> None:
         """Raises ServiceUnavailable if the list cannot vouch for tokens now."""
         self.is_revoked("", None, "", 0)
