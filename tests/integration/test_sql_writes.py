@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import sqlite3
 import threading
 import uuid
@@ -83,12 +84,42 @@ async def test_a_missed_guard_writes_nothing(db: Database) -> None:
         expires_at=NOW + timedelta(days=2),
     )
     assert await sessions.rotate(rotation) is True
-    assert await sessions.rotate(rotation) is False  # already rotated: the guard misses
+    # Already rotated: the guard misses, and neither the successor nor the session's
+    # new expiry of this second attempt is written.
+    later = NOW + timedelta(hours=1)
+    again = dataclasses.replace(rotation, new_hash="d" * 64, now=later, expires_at=later)
+    assert await sessions.rotate(again) is False
+    assert await sessions.find_refresh("d" * 64) is None
     record = await sessions.find_refresh("c" * 64)
     assert record is not None
     assert record.session.expires_at == NOW + timedelta(days=2)
+    assert record.session.last_used_at == NOW
+    old = await sessions.find_refresh("a" * 64)
+    assert old is not None and (old.rotated_at, old.successor_box) == (NOW, b"box")
     assert await sessions.revoke(session.id, NOW) is True
     assert await sessions.revoke(session.id, NOW) is False
+
+
+async def test_of_two_racing_rotations_one_wins(db: Database) -> None:
+    sessions = SqlSessions(db)
+    session = a_session(await add_user(db))
+    assert await sessions.create(NewSession(session=session, refresh_hash="a" * 64, credential="x"))
+    rotations = [
+        Rotation(
+            session_id=session.id,
+            old_hash="a" * 64,
+            new_hash=letter * 64,
+            successor_box=letter.encode(),
+            now=NOW,
+            expires_at=NOW + timedelta(days=2),
+        )
+        for letter in "cdef"
+    ]
+    won = await asyncio.gather(*(sessions.rotate(rotation) for rotation in rotations))
+    assert sorted(won) == [False, False, False, True]
+    found = [await sessions.find_refresh(letter * 64) for letter in "cdef"]
+    assert [record is not None for record in found] == won
+    assert db.writes_in_one_statement is not db.is_sqlite
 
 
 async def test_a_failing_statement_undoes_the_transaction(db: Database) -> None:

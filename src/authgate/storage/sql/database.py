@@ -7,15 +7,14 @@ import contextlib
 import logging
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
@@ -24,7 +23,8 @@ from authgate.core.events import Event, log_events, take_pending
 from authgate.core.settings import redact_url
 from authgate.storage.outage import Outage
 from authgate.storage.sql.event_rows import INSERT_EVENT, event_row
-from authgate.storage.sql.postgres_pool import UNAVAILABLE_SQLSTATES, PostgresPool, failure
+from authgate.storage.sql.failures import first_line, postgres_failures, unavailable_on_failure
+from authgate.storage.sql.postgres_pool import PostgresPool
 from authgate.storage.sql.prepared import Prepared
 from authgate.storage.sql.sqlite_writer import (
     BUSY_TIMEOUT,
@@ -45,35 +45,6 @@ MIGRATIONS = Path(__file__).resolve().parent.parent.parent / "migrations"
 #: PostgreSQL advisory lock key that serialises migrations of concurrent instances.
 _MIGRATION_LOCK = 0x6175_7468_6761_7465 & 0x7FFF_FFFF_FFFF_FFFF
 _CONNECT_TIMEOUT = 5.0
-
-
-@contextlib.contextmanager
-def unavailable_on_failure(outage: Outage | None = None) -> Iterator[None]:
-    """Turn a broken or unreachable database into ``ServiceUnavailable`` (503);
-    report failures and successes to ``outage`` (which logs once per outage)."""
-    try:
-        yield
-    except (DBAPIError, OSError, TimeoutError, PoolTimeout) as exc:
-        if isinstance(exc, DBAPIError) and not _is_connectivity(exc):
-            raise
-        if outage is not None:
-            outage.failed(_first_line(exc))
-        raise ServiceUnavailable(f"database: {type(exc).__name__}") from exc
-    if outage is not None:
-        outage.recovered()
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(getattr(exc, "orig", None) or exc).splitlines()
-    return f"{type(exc).__name__}: {lines[0] if lines else ''}"
-
-
-def _is_connectivity(exc: DBAPIError) -> bool:
-    name = type(exc).__name__
-    if exc.connection_invalidated or name in {"OperationalError", "InterfaceError"}:
-        return True
-    sqlstate = getattr(exc.orig, "sqlstate", None)
-    return isinstance(sqlstate, str) and sqlstate[:2] in UNAVAILABLE_SQLSTATES
 
 
 class Database:
@@ -156,10 +127,7 @@ class Database:
         (aware UTC datetimes, booleans).
         """
         if self._postgres is not None:
-            statement = query.postgres
-            with self._postgres_failures(statement.sql):
-                rows = await self._postgres.fetch((statement.sql, statement.args(params)))
-                return statement.rows(rows)
+            return await self._fetch_postgres(self._postgres, query, params)
         if self._sqlite_path is not None:
             form = query.sqlite
             try:
@@ -169,6 +137,27 @@ class Database:
                 raise ServiceUnavailable(f"database: {exc}") from exc
         async with self.connect() as conn:
             return list((await conn.execute(query.statement, params)).all())
+
+    @property
+    def writes_in_one_statement(self) -> bool:
+        """Whether :meth:`write_statement` runs here: PostgreSQL runs data-modifying
+        CTEs (``WITH … AS (UPDATE … RETURNING …)``), SQLite does not."""
+        return self._postgres is not None
+
+    async def write_statement(self, query: Prepared, params: Mapping[str, Any]) -> list[Any]:
+        """The rows of one statement that writes, in a transaction of its own: one
+        round trip (PostgreSQL only). The events noted so far are left pending, for
+        the next :meth:`write` or flush."""
+        if self._postgres is None:
+            raise NotImplementedError("one-statement writes need PostgreSQL")
+        return await self._fetch_postgres(self._postgres, query, params)
+
+    async def _fetch_postgres(
+        self, pool: PostgresPool, query: Prepared, params: Mapping[str, Any]
+    ) -> list[Any]:
+        statement = query.postgres
+        with postgres_failures(self.outage, statement.sql):
+            return statement.rows(await pool.fetch((statement.sql, statement.args(params))))
 
     async def write(
         self, statements: Sequence[Write], *, guard: bool = False, events: bool = True
@@ -190,7 +179,7 @@ class Database:
                 await self._write_sqlite(self._writer, statements, guard)
             elif self._postgres is not None:
                 forms = [(query.postgres, params) for query, params in statements]
-                with self._postgres_failures(forms[0][0].sql):
+                with postgres_failures(self.outage, forms[0][0].sql):
                     await self._postgres.transaction(
                         [(form.sql, form.args(p)) for form, p in forms], guard=guard
                     )
@@ -219,23 +208,6 @@ class Database:
             raise ServiceUnavailable(f"database: {exc}") from exc
         self.outage.recovered()
 
-    @contextlib.contextmanager
-    def _postgres_failures(self, sql: str) -> Iterator[None]:
-        """asyncpg's errors as the engine's: a broken constraint is an
-        ``IntegrityError``, an unreachable or refusing server ``ServiceUnavailable``
-        (reported to the outage log, as is the recovery)."""
-        try:
-            yield
-        except Exception as exc:
-            meaning = failure(exc)
-            if meaning == "integrity":
-                raise IntegrityError(sql, None, exc) from exc
-            if meaning == "unavailable":
-                self.outage.failed(_first_line(exc))
-                raise ServiceUnavailable(f"database: {type(exc).__name__}") from exc
-            raise
-        self.outage.recovered()
-
     def _reader(self) -> sqlite3.Connection:
         if self._read_connection is None:
             # Not mode=ro: a read-only handle cannot create the WAL index if it is
@@ -258,7 +230,7 @@ class Database:
         try:
             await self._select_one(timeout)
         except ServiceUnavailable as exc:
-            self.outage.failed(_first_line(exc.__cause__ or exc))
+            self.outage.failed(first_line(exc.__cause__ or exc))
             raise
         self.outage.recovered()
 
@@ -314,7 +286,7 @@ class Database:
         except (SQLAlchemyError, CommandError, OSError) as exc:
             raise ConfigurationError(
                 f"AUTHGATE_DATABASE_URL: cannot upgrade the schema of {redact_url(self.url)} "
-                f"({_first_line(exc)})"
+                f"({first_line(exc)})"
             ) from None
 
     async def _upgrade_sqlite(self) -> None:
