@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from authgate.clock import monotonic, perf_counter, system_clock
 from authgate.core.context import to_datetime
@@ -32,7 +34,6 @@ from authgate.storage.keysource import load_key_ring
 from authgate.storage.memory_limits import MemoryRateLimiter
 from authgate.storage.oidc_keys import DirectoryIdTokenKeys
 from authgate.storage.ratelimit import LimitsRateLimiter, validate_limits
-from authgate.storage.redis import RedisRevocations, channel_name, redis_rate_limiter
 from authgate.storage.sealed import Sealer
 from authgate.storage.sql import Database, SqlPlans, SqlRevocationStore, SqlSessions, SqlUsers
 from authgate.storage.sql.directory import SqlDirectory
@@ -44,9 +45,22 @@ from authgate.storage.sql.passkeys import SqlPasskeys
 from authgate.storage.sql.recovery import SqlRecovery
 from authgate.upstream import Upstream
 
+if TYPE_CHECKING:
+    from authgate.storage.redis import RedisRevocations
+
 log = logging.getLogger("authgate")
 
 HOUSEKEEPING_SECONDS = 300.0
+
+
+@functools.cache
+def _redis() -> ModuleType:
+    """:mod:`authgate.storage.redis`, imported only with ``AUTHGATE_REDIS_URL``:
+    redis-py is ~6 MB that a single instance never uses."""
+    from authgate.storage import redis
+
+    return redis
+
 STOP_SECONDS = 5.0
 
 
@@ -82,10 +96,11 @@ class Runtime:
         self.revocations: LocalRevocations | RedisRevocations = local
         self.limiter: MemoryRateLimiter | LimitsRateLimiter = MemoryRateLimiter(clock)
         if settings.redis_url is not None:  # shared by every instance and worker
-            self.revocations = RedisRevocations(
-                local, settings.redis_url, channel=channel_name(settings)
+            redis = _redis()
+            self.revocations = redis.RedisRevocations(
+                local, settings.redis_url, channel=redis.channel_name(settings)
             )
-            self.limiter = redis_rate_limiter(settings)
+            self.limiter = redis.redis_rate_limiter(settings)
         self.oidc_store = SqlOidc(self.db)
         self._service: AuthService | None = None
         self._oidc: tuple[OidcProvider, OidcClients] | None = None

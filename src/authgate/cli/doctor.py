@@ -10,7 +10,6 @@ import typer
 
 from authgate.core.errors import ConfigurationError
 from authgate.core.settings import load_settings
-from authgate.ops.doctor import diagnose, settings_finding
 
 
 def doctor(
@@ -19,6 +18,10 @@ def doctor(
     """Check this deployment (from its AUTHGATE_* environment): secret, public URL and
     cookies, proxies, lifetimes, file modes, database, migrations, Redis, clock, mail.
     Exits 1 if any check fails, so it can gate a deploy."""
+    # Here, not at the top: every command is imported by `authgate serve` too, and the
+    # checks bring redis-py (~6 MB) into a server that may never use Redis.
+    from authgate.ops.doctor import diagnose, settings_finding
+
     try:
         findings = asyncio.run(diagnose(load_settings()))
     except ConfigurationError as exc:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.policy
+import functools
 import os
 import re
 import secrets
@@ -17,12 +18,23 @@ from email.message import EmailMessage
 from email.parser import BytesHeaderParser
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from pathlib import Path
-from typing import Protocol
+from types import ModuleType
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
-import aiosmtplib
-
 from authgate.core.settings import Settings, redact_url
+
+if TYPE_CHECKING:
+    import aiosmtplib
+
+
+@functools.cache
+def _aiosmtplib() -> ModuleType:
+    """aiosmtplib, imported when an SMTP transport first connects: ~1 MB that a
+    server writing to the outbox never carries."""
+    import aiosmtplib
+
+    return aiosmtplib
 
 
 class MailDeliveryError(Exception):
@@ -85,16 +97,17 @@ class SmtpTransport:
         Raises:
             MailDeliveryError: the server cannot be reached, secured or logged in to.
         """
+        smtp = _aiosmtplib()
         try:
             async with self._client() as client:
                 await client.noop()
-        except aiosmtplib.SMTPResponseException as exc:
+        except smtp.SMTPResponseException as exc:
             raise self._error(f"answered {exc.code} {exc.message}") from None
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+        except (smtp.SMTPException, OSError, TimeoutError) as exc:
             raise self._error(f"{type(exc).__name__}: {exc}") from None
 
     def _client(self) -> aiosmtplib.SMTP:
-        return aiosmtplib.SMTP(
+        return _aiosmtplib().SMTP(  # type: ignore[no-any-return]
             hostname=self._host,
             port=self._port,
             username=self._username,
@@ -108,28 +121,29 @@ class SmtpTransport:
     async def send(self, message: EmailMessage) -> str:
         sender = parseaddr(str(message["From"]))[1]
         recipients = [address for _, address in getaddresses([str(message["To"])]) if address]
+        smtp = _aiosmtplib()
         client = self._client()
         try:
             async with client:
                 refused, _ = await client.send_message(
                     message, sender=sender, recipients=recipients
                 )
-        except aiosmtplib.SMTPRecipientsRefused as exc:
+        except smtp.SMTPRecipientsRefused as exc:
             raise self._refused([(r.code, r.message) for r in exc.recipients]) from None
-        except aiosmtplib.SMTPRecipientRefused as exc:
+        except smtp.SMTPRecipientRefused as exc:
             raise self._refused([(exc.code, exc.message)]) from None
-        except aiosmtplib.SMTPDataError as exc:
+        except smtp.SMTPDataError as exc:
             raise self._error(
                 f"refused the message: {exc.code} {exc.message}", permanent=exc.code >= 500
             ) from None
-        except aiosmtplib.SMTPAuthenticationError as exc:
+        except smtp.SMTPAuthenticationError as exc:
             raise self._error(f"refused the login: {exc.code} {exc.message}") from None
-        except aiosmtplib.SMTPResponseException as exc:
+        except smtp.SMTPResponseException as exc:
             raise self._error(f"answered {exc.code} {exc.message}") from None
-        except aiosmtplib.SMTPNotSupported as exc:
+        except smtp.SMTPNotSupported as exc:
             # Only raised for a non-ASCII address the server cannot take (no SMTPUTF8).
             raise self._error(str(exc), permanent=True) from None
-        except aiosmtplib.SMTPException as exc:  # connection, timeout, no STARTTLS, …
+        except smtp.SMTPException as exc:  # connection, timeout, no STARTTLS, …
             raise self._error(str(exc)) from None
         except (OSError, TimeoutError) as exc:  # TLS failures (ssl.SSLError is an OSError)
             raise self._error(f"{type(exc).__name__}: {exc}") from None
