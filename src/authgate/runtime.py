@@ -61,6 +61,7 @@ def _redis() -> ModuleType:
 
     return redis
 
+
 STOP_SECONDS = 5.0
 
 
