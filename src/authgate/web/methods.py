@@ -18,7 +18,7 @@ Paths the schema does not list (the UI, ``/docs``) are left to the router.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from fastapi import FastAPI
@@ -60,34 +60,12 @@ class PathMethods:
         return found
 
 
-#: A path, one of its methods, and the security schemes that operation requires.
-Operation = tuple[str, str, frozenset[str]]
-
-
-def api_operations(app: FastAPI) -> list[Operation]:
-    """Every operation in ``app``'s OpenAPI schema: what the routes declare, wherever
-    and however their routers were included.
-
-    Read once per app. The schema itself (~3 MB with the models FastAPI builds for
-    it) is then dropped unless something had already asked for it: ``/openapi.json``
-    builds it again when requested."""
-    known: list[Operation] | None = getattr(app.state, "authgate_operations", None)
-    if known is not None:
-        return known
-    built = app.openapi_schema is not None
-    operations = [
-        (path, method.upper(), _schemes(operation))
-        for path, methods in app.openapi().get("paths", {}).items()
-        for method, operation in methods.items()
-    ]
-    if not built:
-        app.openapi_schema = None
-    app.state.authgate_operations = operations
-    return operations
-
-
-def _schemes(operation: dict[str, Any]) -> frozenset[str]:
-    return frozenset(name for required in operation.get("security", ()) for name in required)
+def api_operations(app: FastAPI) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(path, METHOD, operation) of every operation in ``app``'s OpenAPI schema: what
+    the routes declare, wherever and however their routers were included."""
+    for path, operations in app.openapi().get("paths", {}).items():
+        for method, operation in operations.items():
+            yield path, method.upper(), operation
 
 
 def schema_methods(app: FastAPI) -> PathMethods:
