@@ -7,7 +7,7 @@ Redis, and in-process ones (``storage.memory``, for tests and embedding).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -117,6 +117,10 @@ class RevocationStore(Protocol):
 
     async def active(self, now: int, recorded_since: int | None = None) -> Sequence[Revocation]:
         """Entries not yet expired at ``now``; only those recorded since a time if given."""
+        ...
+
+    def pages(self, now: int) -> AsyncIterator[Sequence[Revocation]]:
+        """Every entry not yet expired at ``now``, a page at a time (the start-up load)."""
         ...
 
     async def purge(self, now: int) -> int: ...

@@ -110,18 +110,16 @@ class LocalRevocations:
             cutoff, until = self._cutoffs.get(subject, (0, 0))
             self._cutoffs[subject] = (max(cutoff, revocation.cutoff), max(until, expires_at))
 
-    def replace(self, revocations: Iterable[Revocation]) -> None:
-        """Forget everything in memory and take these entries instead."""
-        self._tokens.clear()
-        self._sessions.clear()
-        self._cutoffs.clear()
-        self._stamps.clear()
-        for revocation in revocations:
-            self.apply(revocation)
-
     async def start(self, now: int) -> None:
-        """Load every active entry from the store."""
-        self.replace(await self.store.active(now))
+        """Load every active entry from the store, applying each page as it comes (a
+        list of 100k entries held at once left RSS ~20 MB higher for good).
+
+        Entries already in memory stay: applying only ever grows what is revoked, so a
+        reload (after Redis was lost) never accepts, even for a moment, a token it
+        refused; entries that have expired go with the next purge."""
+        async for page in self.store.pages(now):
+            for revocation in page:
+                self.apply(revocation)
         self._polled_from = self._swept_from = now
         self._synced_at = self.monotonic()
 

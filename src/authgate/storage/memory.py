@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 
 from authgate.core.errors import EmailTaken
@@ -164,6 +164,9 @@ class MemoryRevocationStore:
     async def active(self, now: int, recorded_since: int | None = None) -> Sequence[Revocation]:
         since = -math.inf if recorded_since is None else recorded_since
         return [r for r, at in self.rows if r.expires_at > now and at >= since]
+
+    async def pages(self, now: int) -> AsyncIterator[Sequence[Revocation]]:
+        yield await self.active(now)
 
     async def purge(self, now: int) -> int:
         before = len(self.rows)

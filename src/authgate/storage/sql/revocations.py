@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from sqlalchemy import Select, bindparam, delete, insert, select
@@ -87,13 +87,15 @@ class SqlRevocationStore:
         if recorded_since is not None:
             rows = await self.db.read(_POLL, {"now": now, "since": recorded_since})
             return [_entry(row) for row in rows]
-        loaded: list[Revocation] = []
+        return [entry async for page in self.pages(now) for entry in page]
+
+    async def pages(self, now: int) -> AsyncIterator[list[Revocation]]:
         after = 0
         while True:
             rows = await self.db.read(_LOAD, {"now": now, "after": after, "page": _LOAD_PAGE})
-            loaded.extend(_entry(row) for row in rows)
+            yield [_entry(row) for row in rows]
             if len(rows) < _LOAD_PAGE:
-                return loaded
+                return
             after = rows[-1][4]
 
     async def purge(self, now: int) -> int:
