@@ -16,6 +16,7 @@ from authgate.core.errors import (
     TooManyAttempts,
 )
 from authgate.core.keys import KeyRing
+from authgate.core.models import Revocation
 from authgate.core.passwords import FAST_FOR_TESTS, Passwords
 from authgate.core.revocation import LocalRevocations
 from authgate.core.service import AuthService
@@ -103,3 +104,31 @@ async def test_lockout_after_failures() -> None:
     assert 1 <= caught.value.retry_after <= 60
     await service.register("b@example.com", "password1")
     await service.login("b@example.com", "password1", address="1.2.3.4")
+
+
+async def test_a_token_issued_in_the_second_of_a_cutoff_waits_for_it() -> None:
+    """Taking a role back refuses the user's tokens up to the end of the second; a
+    refresh in that second waits for the next one (under a second) rather than hand
+    out a token refused at once. A cutoff further ahead (another host's clock) is
+    not waited for."""
+    service, _ = build()
+    context = service.accounts.context
+    clock = context.clock
+    assert isinstance(clock, Clock)
+    clock.now = 1_800_000_000.25
+    await service.register("a@example.com", "password1")
+    await service.set_role("a@example.com", "auditor", granted=True)
+    pair = await service.login("a@example.com", "password1")
+    await service.set_role("a@example.com", "auditor", granted=False)
+    started = perf_counter()
+    renewed = await service.refresh(pair.refresh_token)
+    assert 0.5 < perf_counter() - started < 1.0  # 0.75 s to the next second
+    principal = service.authenticate(renewed.access_token)
+    assert (principal.issued_at, principal.roles) == (1_800_000_001, ())
+    user = await context.users.by_email("a@example.com")
+    assert user is not None
+    ahead = Revocation(kind="user", subject=user.id, cutoff=1_800_000_009, expires_at=2 * 10**9)
+    await context.revocations.revoke(ahead)
+    started = perf_counter()
+    await service.refresh(renewed.refresh_token)
+    assert perf_counter() - started < 0.5

@@ -9,6 +9,9 @@ from authgate.core.context import ServiceContext
 from authgate.core.errors import RefreshInvalid
 from authgate.core.models import RefreshRecord, Session, TokenPair, User
 
+#: The longest a login or refresh waits for its user's cutoff to pass (seconds).
+_MAX_CUTOFF_WAIT = 1.0
+
 
 class Lifetimes:
     """A session's idle lifetime (the refresh token's, renewed at each refresh) and its
@@ -64,15 +67,16 @@ class Lifetimes:
     async def _past_cutoff(self, user: User, now: float) -> tuple[User, float]:
         """The user and the time to issue a token at, past the user's cutoff.
 
-        ``iat`` counts whole seconds, and a cutoff (disabling, a role taken back,
-        logging out everywhere) refuses every token issued up to the end of its
-        second. A token issued later in that second, after the account was enabled
-        again or the role was taken back, would be refused at once: wait (under a
-        second) for the next one, then read the user again for its current roles.
+        ``iat`` counts whole seconds, and disabling the account or taking a role back
+        refuses every token issued up to the end of the current second. A token
+        issued later in that second, once the account is enabled again or by the
+        refresh after the role went, would be refused at once: wait (under a second)
+        for the next one, then read the user again for its current roles. A cutoff
+        further ahead (from a host whose clock is ahead) is not waited for.
         """
-        cutoff = self.context.revocations.cutoff(user.id)
-        if cutoff <= now:
+        wait = self.context.revocations.cutoff(user.id) - now
+        if wait <= 0 or wait > _MAX_CUTOFF_WAIT:
             return user, now
-        await asyncio.sleep(cutoff - now)
+        await asyncio.sleep(wait)
         current = await self.context.users.by_id(user.id)
-        return current or user, max(self.context.clock(), cutoff)
+        return current or user, max(self.context.clock(), now + wait)

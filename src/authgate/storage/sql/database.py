@@ -79,7 +79,10 @@ class Database:
                 connect_args={"timeout": _CONNECT_TIMEOUT, "command_timeout": 30},
             )
         self.engine: AsyncEngine = create_async_engine(url, **options)
-        if not self.is_sqlite:
+        if self.is_sqlite:
+            pragmas = sqlite_pragmas(busy_timeout)
+            event.listen(self.engine.sync_engine, "connect", partial(_run_pragmas, pragmas))
+        else:
             _, connect = self.engine.dialect.create_connect_args(self.engine.url)
             # SQLAlchemy's own cache size (…?prepared_statement_cache_size=0 behind
             # PgBouncer) is asyncpg's statement_cache_size here.
@@ -88,9 +91,6 @@ class Database:
                 connect.setdefault("statement_cache_size", cache_size)
             connect.update(timeout=_CONNECT_TIMEOUT, command_timeout=30)
             self._postgres = PostgresPool(connect, max_size=10)
-        if self.is_sqlite:
-            pragmas = sqlite_pragmas(busy_timeout)
-            event.listen(self.engine.sync_engine, "connect", partial(_run_pragmas, pragmas))
 
     @contextlib.asynccontextmanager
     async def begin(self, *, events: bool = True) -> AsyncIterator[AsyncConnection]:
