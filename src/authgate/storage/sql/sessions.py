@@ -51,7 +51,8 @@ _INSERT_REFRESH = Prepared(
         expires_at=bindparam("expires_at"),
     )
 )
-_ROTATE_REFRESH = Prepared(
+#: The guard of a rotation: the presented token retired, if it still was current.
+_RETIRE = (
     update(refresh_tokens)
     .where(
         refresh_tokens.c.token_hash == bindparam("old_hash"),
@@ -59,6 +60,7 @@ _ROTATE_REFRESH = Prepared(
     )
     .values(rotated_at=bindparam("now"), successor_box=bindparam("box"))
 )
+_ROTATE_REFRESH = Prepared(_RETIRE)
 _EXTEND_SESSION = Prepared(
     update(sessions)
     .where(sessions.c.id == bindparam("session_id"))
@@ -69,16 +71,7 @@ _EXTEND_SESSION = Prepared(
 #: in one implicit transaction): one round trip instead of five (``BEGIN``, three
 #: statements, ``COMMIT``). Nothing is inserted or extended unless the guard's UPDATE
 #: matched; the answer is the number of rows it rotated (0 or 1).
-_ROTATED = (
-    update(refresh_tokens)
-    .where(
-        refresh_tokens.c.token_hash == bindparam("old_hash"),
-        refresh_tokens.c.rotated_at.is_(None),
-    )
-    .values(rotated_at=bindparam("now"), successor_box=bindparam("box"))
-    .returning(refresh_tokens.c.session_id)
-    .cte("rotated")
-)
+_ROTATED = _RETIRE.returning(refresh_tokens.c.session_id).cte("rotated")
 _SUCCESSOR = (
     insert(refresh_tokens)
     .from_select(
