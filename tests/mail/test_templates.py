@@ -10,7 +10,7 @@ import jinja2
 import pytest
 
 from authgate.core.errors import ConfigurationError
-from authgate.mail.templates import KINDS, LANGUAGES, MailTemplates
+from authgate.mail.templates import KINDS, LANGUAGES, MailTemplateError, MailTemplates
 from tests.mail.helpers import PUBLIC_URL, TOKEN, context
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -110,12 +110,20 @@ def test_the_subject_is_one_line(tmp_path: Path) -> None:
 def test_a_missing_variable_fails_loudly(tmp_path: Path) -> None:
     values = context("verify")
     del values["link"]
-    with pytest.raises(jinja2.UndefinedError, match="link"):
+    with pytest.raises(MailTemplateError, match="link"):
         MailTemplates().render("verify", "en", **values)
     (tmp_path / "en").mkdir()
     (tmp_path / "en" / "test.txt").write_text("{{ tokne }}\n")
-    with pytest.raises(jinja2.UndefinedError, match="tokne"):
+    with pytest.raises(MailTemplateError, match="tokne"):
         MailTemplates(tmp_path).render("test", "en", **context("test"))
+
+
+def test_a_template_that_does_not_parse_fails_as_a_template_error(tmp_path: Path) -> None:
+    (tmp_path / "en").mkdir()
+    (tmp_path / "en" / "test.html").write_text("<p>{% if email %}unclosed</p>\n")
+    with pytest.raises(MailTemplateError, match="TemplateSyntaxError") as caught:
+        MailTemplates(tmp_path).render("test", "en", **context("test"))
+    assert isinstance(caught.value.__cause__, jinja2.TemplateSyntaxError)
 
 
 def test_unknown_language_is_english_and_unknown_kind_is_refused() -> None:

@@ -19,13 +19,11 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from urllib.parse import urlsplit
 
-from jinja2 import TemplateError
-
 from authgate.core.config_values import is_loopback_host
 from authgate.core.models import EmailToken, MailOrder, QueuedJob, ResetRequest
 from authgate.core.ports import Clock, MailQueue
 from authgate.mail.message import MailAddressError, compose
-from authgate.mail.templates import MailTemplates
+from authgate.mail.templates import MailTemplateError, MailTemplates
 from authgate.mail.transport import MailDeliveryError, OutboxTransport, Transport
 
 log = logging.getLogger("authgate.mail")
@@ -135,7 +133,7 @@ class MailSender:
         except MailDeliveryError as exc:
             await self._failed(job, mail, exc)
             return
-        except TemplateError as exc:  # a deployer's template: retried once it is fixed
+        except MailTemplateError as exc:  # a deployer's template: retried once it is fixed
             await self._failed(job, mail, MailDeliveryError(f"template: {exc}", permanent=False))
             return
         await self.queue.finish(job)
