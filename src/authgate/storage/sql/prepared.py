@@ -15,11 +15,11 @@ database in memory runs the statement itself on the async engine.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.dialects import sqlite
-from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -27,8 +27,17 @@ from sqlalchemy.sql.elements import ClauseElement
 
 #: The pysqlite dialect, with the ``:name`` parameters ``sqlite3`` takes from a dict.
 _SQLITE = sqlite.dialect(paramstyle="named")
-#: The asyncpg dialect: ``$n`` parameters, with the casts SQLAlchemy renders for them.
-_POSTGRES = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
+
+
+@functools.cache
+def _postgres() -> Dialect:
+    """The asyncpg dialect: ``$n`` parameters, with the casts SQLAlchemy renders for
+    them. Imported by the first statement compiled for PostgreSQL: SQLAlchemy's
+    PostgreSQL dialect is ~3 MB of memory that a server on SQLite does not carry."""
+    from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
+
+    return PGDialect_asyncpg()  # type: ignore[no-untyped-call]
+
 
 Processor = Callable[[Any], Any]
 
@@ -132,7 +141,7 @@ class Prepared:
     @property
     def postgres(self) -> PostgresForm:
         if self._postgres is None:
-            compiled, constants, binds, results = _compile(self.statement, _POSTGRES)
+            compiled, constants, binds, results = _compile(self.statement, _postgres())
             names = tuple(compiled.positiontup or ())
             at = tuple((i, binds[name]) for i, name in enumerate(names) if name in binds)
             self._postgres = PostgresForm(compiled.string, names, constants, at, results)

@@ -1,4 +1,10 @@
-"""The schema (Alembic migrations create it; this is its SQLAlchemy Core mirror)."""
+"""The schema (Alembic migrations create it; this is its SQLAlchemy Core mirror).
+
+The mirror names columns, keys and indexes, not PostgreSQL's storage parameters
+(migration 0007's ``fillfactor`` on ``sessions`` and ``refresh_tokens``): a
+``postgresql_with`` here would make SQLAlchemy load its PostgreSQL dialect (~3 MB)
+into a server on SQLite too.
+"""
 
 from __future__ import annotations
 
@@ -85,7 +91,6 @@ sessions = Table(
     Column("auth_time", BigInteger, nullable=False, default=0),
     Column("amr", String(32), nullable=False, default="pwd"),
     Index("ix_sessions_user_id", "user_id"),
-    postgresql_with={"fillfactor": 85},  # a row's next version on its page (migration 0007)
 )
 
 refresh_tokens = Table(
@@ -103,7 +108,6 @@ refresh_tokens = Table(
     Column("expires_at", UTCDateTime, nullable=False, index=True),
     Column("rotated_at", UTCDateTime, nullable=True),
     Column("successor_box", LargeBinary, nullable=True),
-    postgresql_with={"fillfactor": 85},  # room for HOT updates (migration 0007)
 )
 
 revocations = Table(
