@@ -32,8 +32,7 @@ def serve(
     access_log: Annotated[bool, typer.Option(help="Log every request.")] = False,
 ) -> None:
     """Run the server (applies pending migrations first)."""
-    import uvicorn
-
+    from authgate import serving
     from authgate.logconfig import log_config
 
     settings = settings_or_exit()
@@ -50,21 +49,9 @@ def serve(
         # Each worker writes its counters to files here; /metrics sums them
         # (authgate.web.metrics).
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="authgate-metrics-")
-    proxies = settings.trusted_proxies
-    uvicorn.run(
-        "authgate.web.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        loop="uvloop",
-        http="httptools",
-        access_log=access_log,
-        log_config=log_config(fmt=settings.log_format),
-        proxy_headers=proxies is not None,
-        forwarded_allow_ips=proxies or "127.0.0.1",
-        server_header=False,
-    )
+    # A fresh interpreter (same PID) serves; where there is none, this one does.
+    serving.exec_fresh(host=host, port=port, workers=workers, access_log=access_log)
+    serving.run(settings, host=host, port=port, workers=workers, access_log=access_log)
 
 
 def _check_listen(host: str, port: int) -> None:
