@@ -132,7 +132,7 @@ def prepare(url: str, size: int, revocations: int, reuse: bool) -> float | None:
     if url.startswith("sqlite"):
         path = Path(url.split("///", 1)[1])
         if reuse and path.exists():
-            asyncio.run(seed.renew_revocations(url))
+            asyncio.run(seed.renew(url))
             return None
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -140,7 +140,7 @@ def prepare(url: str, size: int, revocations: int, reuse: bool) -> float | None:
     else:
         name = url.rsplit("/", 1)[1]
         if reuse and asyncio.run(_postgres_has(url, name)):
-            asyncio.run(seed.renew_revocations(url))
+            asyncio.run(seed.renew(url))
             return None
         asyncio.run(_postgres_recreate(url, name))
     started = time.perf_counter()

@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, delete, insert
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import make_url
 from sqlalchemy.schema import CreateIndex
@@ -249,10 +249,12 @@ async def seed(url: str, plan: Plan) -> dict[str, float]:
     return await seed_postgres(url, plan)
 
 
-async def renew_revocations(url: str) -> int:
-    """Make a reused database's revocations live again for an access token's lifetime,
-    recorded over the last one, as when just seeded (they expire ``ACCESS_TTL`` after
-    seeding; the sessions and refresh tokens live a day). Returns how many."""
+async def renew(url: str) -> int:
+    """Make a reused database as when just seeded: its revocations live again for an
+    access token's lifetime, recorded over the last one (they expire ``ACCESS_TTL``
+    after seeding; the sessions and refresh tokens live a day), and the known user's
+    sessions only the seeded ones (each earlier run's logins added some, and
+    ``GET /auth/sessions`` would list more at every run). Returns the revocations."""
     now = int(time.time())
     database = Database(url)
     try:
@@ -260,6 +262,11 @@ async def renew_revocations(url: str) -> int:
             result = await conn.execute(
                 revocations.update().values(
                     expires_at=now + ACCESS_TTL, recorded_at=now - revocations.c.id % ACCESS_TTL
+                )
+            )
+            await conn.execute(
+                delete(sessions).where(
+                    sessions.c.user_id == user_id(0), sessions.c.user_agent != "seed"
                 )
             )
     finally:
