@@ -132,6 +132,13 @@ def test_the_command_reports_bad_rows_by_line_and_imports_the_rest(
     again = cli_env("user", "import", str(path))
     assert "imported 0 users; skipped 5 rows" in again.stdout
     assert "line 2: this email is registered already" in again.stderr
+    # each imported user has its `registered` event, as a registration; none for a skip
+    audit = cli_env("audit", "--type", "registered", "--json")
+    assert audit.exit_code == 0, audit.output
+    registered = [json.loads(line) for line in audit.stdout.splitlines()]
+    assert len(registered) == 2, registered
+    ids = {json.loads(line)["id"] for line in listed.stdout.splitlines()}
+    assert {event["user_id"] for event in registered} == ids
 
 
 def test_a_dry_run_stores_nothing_and_predicts_the_real_run(

@@ -163,7 +163,13 @@ def user_import(
 
         @with_runtime
         async def store(service: Any) -> Any:
-            return await import_users(service.users, batch, now=service.clock(), dry_run=dry_run)
+            return await import_users(
+                service.users,
+                batch,
+                now=service.clock(),
+                dry_run=dry_run,
+                events=service.events,
+            )
 
         result = run(store())
         problems, imported = result.problems, result.imported

@@ -20,13 +20,16 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from authgate.core.emails import normalize_email
 from authgate.core.errors import ValidationFailed
 from authgate.core.models import User
 from authgate.core.passwords import MAX_BCRYPT_COST
 from authgate.core.ports import UserStore
+
+if TYPE_CHECKING:
+    from authgate.core.events import EventLog
 
 Format = Literal["auto", "jsonl", "csv"]
 
@@ -187,12 +190,19 @@ def _header(row: list[str]) -> tuple[int, int] | None:
 
 
 async def import_users(
-    users: UserStore, batch: ImportBatch, *, now: float, dry_run: bool = False
+    users: UserStore,
+    batch: ImportBatch,
+    *,
+    now: float,
+    dry_run: bool = False,
+    events: EventLog | None = None,
 ) -> ImportResult:
     """Store the good rows of a batch, all in one transaction; report the rest.
 
     Rows whose email is registered already are skipped and reported. With
     ``dry_run`` nothing is stored and the result says what a real run would do.
+    Each imported user gets its ``registered`` event in ``events`` (kept once the
+    users are stored, as a registration's).
 
     Raises:
         EmailTaken: an email was registered while importing (nothing was stored).
@@ -214,6 +224,11 @@ async def import_users(
         taken = await users.taken([key for _, key in new_users])
     else:
         taken = await users.add_many(new_users)
+        if events is not None:
+            for user, key in new_users:
+                if key not in taken:
+                    events.note("registered", user.id)
+            await events.flush()
     problems = [*batch.problems]
     problems += [
         RowProblem(line=row.line, reason="this email is registered already")
