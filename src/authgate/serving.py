@@ -9,6 +9,9 @@ environment. Elsewhere the command calls :func:`run` itself.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import ctypes.util
 import logging.config
 import os
 import sys
@@ -57,8 +60,20 @@ def exec_fresh(*, host: str, port: int, workers: int, access_log: bool) -> None:
     os.execv(sys.executable, [sys.executable, "-m", "authgate.serving", *argv])  # noqa: S606
 
 
+#: prctl()'s option that names the calling thread (and the threads it starts).
+_PR_SET_NAME = 15
+
+
+def _name_process(name: bytes = b"authgate") -> None:
+    """Keep the name ``ps``, ``top`` and ``pgrep`` show (the interpreter's otherwise)."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").prctl(_PR_SET_NAME, name)
+
+
 def main(argv: list[str]) -> int:
     """Entry point of the fresh interpreter (arguments already checked by the CLI)."""
+    _name_process()
     try:
         host, port, workers, access_log = argv
         numbers = int(port), int(workers)

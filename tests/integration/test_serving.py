@@ -42,6 +42,7 @@ def test_serve_replaces_itself_with_a_fresh_server(
     pid = server.process.pid
     argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     assert argv[1:4] == [b"-m", b"authgate.serving", b"127.0.0.1"], argv
+    assert Path(f"/proc/{pid}/comm").read_text().strip() == "authgate"  # for ps, pgrep
     with server.client() as client:
         assert client.get("/healthz").status_code == 200
     server.process.send_signal(signal.SIGTERM)
