@@ -83,7 +83,8 @@ def main(argv: list[str]) -> int:
     try:
         settings = load_settings()
     except ConfigurationError as exc:  # the environment changed under the checks
-        print(f"error: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines():
+            print(f"error: {line}", file=sys.stderr)
         return EXIT_CONFIG
     run(settings, host=host, port=numbers[0], workers=numbers[1], access_log=access_log == "1")
     return 0
