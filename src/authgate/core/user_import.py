@@ -201,8 +201,8 @@ async def import_users(
 
     Rows whose email is registered already are skipped and reported. With
     ``dry_run`` nothing is stored and the result says what a real run would do.
-    Each imported user gets its ``registered`` event in ``events`` (kept once the
-    users are stored, as a registration's).
+    Each imported user gets its ``registered`` event in ``events``, kept in a
+    transaction of its own once the users are stored.
 
     Raises:
         EmailTaken: an email was registered while importing (nothing was stored).
