@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
-import logging.config
 import os
 import sys
 
@@ -29,7 +28,6 @@ def run(settings: Settings, *, host: str, port: int, workers: int, access_log: b
     """Serve ``authgate.web.app:create_app`` with uvicorn (uvloop, httptools)."""
     import uvicorn
 
-    logging.config.dictConfig(log_config(fmt=settings.log_format))
     proxies = settings.trusted_proxies
     uvicorn.run(
         "authgate.web.app:create_app",
@@ -41,7 +39,7 @@ def run(settings: Settings, *, host: str, port: int, workers: int, access_log: b
         http="httptools",
         ws="none",  # no WebSocket routes: the websockets library is never loaded
         access_log=access_log,
-        log_config=log_config(fmt=settings.log_format),
+        log_config=log_config(fmt=settings.log_format),  # applied by uvicorn's Config
         proxy_headers=proxies is not None,
         forwarded_allow_ips=proxies or "127.0.0.1",
         server_header=False,
