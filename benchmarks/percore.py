@@ -17,6 +17,7 @@ password logins/s and per 120 refresh-token requests/s.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import random
 import re
 import shutil
@@ -83,6 +84,44 @@ def p99(output: str) -> str:
     return match.group(1) if match else "?"
 
 
+#: What PostgreSQL wrote: the WAL position, and the updates of ``sessions`` (all, HOT).
+WAL_STATE = """
+SELECT pg_current_wal_lsn() - '0/0', n_tup_upd, n_tup_hot_upd
+FROM pg_stat_user_tables WHERE relname = 'sessions'
+"""
+
+
+def wal_state(url: str) -> tuple[int, int, int] | None:
+    """PostgreSQL's WAL position and session updates so far (None on SQLite). The
+    statistics reach the view up to a second after a transaction: wait that out."""
+    if not url.startswith("postgresql"):
+        return None
+
+    async def read() -> tuple[int, int, int]:
+        import asyncpg
+
+        conn = await asyncpg.connect(url.replace("+asyncpg", "", 1))
+        try:
+            row = await conn.fetchrow(WAL_STATE)
+        finally:
+            await conn.close()
+        return int(row[0]), int(row[1]), int(row[2])
+
+    time.sleep(1.5)
+    return asyncio.run(read())
+
+
+def wal_report(before: tuple[int, int, int] | None, url: str, output: str) -> str:
+    """WAL bytes per refresh and the share of session updates that were HOT."""
+    after = wal_state(url)
+    total = re.search(r"(\d+) requests in", output)
+    if before is None or after is None or not total or not int(total.group(1)):
+        return ""
+    wal, updates, hot = (b - a for a, b in zip(before, after, strict=True))
+    hot_share = f"{hot / updates:.0%}" if updates else "-"
+    return f", WAL {wal / int(total.group(1)) / 1024:.1f} KB/refresh, HOT {hot_share}"
+
+
 HASH_TIMER = """
 import statistics, time
 from pwdlib.hashers.argon2 import Argon2Hasher
@@ -147,11 +186,13 @@ def main() -> None:
             logins = wrk(server.url, "/auth/login", login, args.seconds, args.connections, wrk_cpus)
             login_cpu = (growth_server.cpu_seconds(server.process.pid) - cpu) / args.seconds
             wrk(server.url, "/auth/refresh", warm_up, 2, args.connections, wrk_cpus)
+            wal = wal_state(args.url)
             cpu = growth_server.cpu_seconds(server.process.pid)
             refreshes = wrk(
                 server.url, "/auth/refresh", refresh, args.seconds, args.connections, wrk_cpus
             )
             refresh_cpu = (growth_server.cpu_seconds(server.process.pid) - cpu) / args.seconds
+            written = wal_report(wal, args.url, refreshes)
             login_rate, refresh_rate = rate(logins), rate(refreshes)
             print(
                 f"  {name:<32} logins/s {login_rate:7.1f} (p99 {p99(logins)}, "
@@ -159,7 +200,7 @@ def main() -> None:
                 f"server CPU {login_cpu:.0%})   "
                 f"refreshes/s {refresh_rate:7.1f} (p99 {p99(refreshes)}, "
                 f"{refresh_rate / KEYCLOAK_REFRESHES_PER_VCPU:.1f}x Keycloak's 120/vCPU, "
-                f"server CPU {refresh_cpu:.0%})   "
+                f"server CPU {refresh_cpu:.0%}{written})   "
                 f"load {growth_server.load()}",
                 flush=True,
             )

@@ -21,8 +21,10 @@ What it writes (every value deterministic, so a benchmark can use it):
   and stored for *every* user: hashing a million passwords would take hours and the
   benchmark only ever logs in as user 0 (or as an unknown email).
 - session ``j`` (``0 ≤ j < M``) of user ``j mod N``: id
-  ``00000000-0000-4000-9000-{j:012x}``, live for a day, with one current refresh token
-  ``growth-refresh-{j}`` (stored as its SHA-256, as the server does).
+  ``00000000-0000-4000-9000-{j:012x}``, opened an hour ago as a login in the ``web``
+  profile leaves it (idle for 7 days; its row kept past that as the server keeps
+  it), with one current refresh token ``growth-refresh-{j}`` (stored as its SHA-256,
+  as the server does).
 - ``R`` live revocations (until the access tokens they cover expire): 80 % by token id,
   10 % by session (sessions counted down from the last), 10 % per-user cutoffs (users
   counted down from the last); user 0 and the first sessions are never touched.
@@ -48,6 +50,7 @@ from sqlalchemy.schema import CreateIndex
 
 from authgate.core.passwords import OWASP
 from authgate.storage.sql import Database
+from authgate.storage.sql.sessions import kept_until
 from authgate.storage.sql.tables import events, refresh_tokens, revocations, sessions, users
 
 KNOWN_EMAIL = "growth-admin@example.com"
@@ -55,6 +58,8 @@ KNOWN_PASSWORD = "growth benchmark password"
 REFRESH_PREFIX = "growth-refresh-"
 BATCH = 50_000
 ACCESS_TTL = 900
+#: The ``web`` profile's idle lifetime of a session, which the servers run with.
+IDLE = timedelta(days=7)
 Row = tuple[Any, ...]
 
 
@@ -112,15 +117,17 @@ class Plan:
             yield (user_id(i), address, address, self.password_hash, created, None, None, roles)
 
     def sessions(self) -> Iterator[Row]:
-        created = self.stamp(self.now - timedelta(hours=1))
-        expires = self.stamp(self.now + timedelta(days=1))
+        opened = self.now - timedelta(hours=1)
+        created, idle = self.stamp(opened), self.stamp(opened + IDLE)
+        kept = self.stamp(kept_until(opened + IDLE, opened))
         n = self.n_users
         for j in range(self.n_sessions):
-            yield (session_id(j), user_id(j % n), created, created, expires, "seed", None, 0, "pwd")
+            user = user_id(j % n)
+            yield (session_id(j), user, created, created, kept, "seed", None, 0, "pwd", idle)
 
     def refresh_tokens(self) -> Iterator[Row]:
         created = self.stamp(self.now - timedelta(hours=1))
-        expires = self.stamp(self.now + timedelta(days=1))
+        expires = self.stamp(self.now - timedelta(hours=1) + IDLE)
         sha256 = hashlib.sha256
         for j in range(self.n_sessions):
             digest = sha256(refresh_token(j).encode()).hexdigest()
@@ -252,7 +259,7 @@ async def seed(url: str, plan: Plan) -> dict[str, float]:
 async def renew(url: str) -> int:
     """Make a reused database as when just seeded: its revocations live again for an
     access token's lifetime, recorded over the last one (they expire ``ACCESS_TTL``
-    after seeding; the sessions and refresh tokens live a day), and the known user's
+    after seeding; the sessions and refresh tokens live a week), and the known user's
     sessions only the seeded ones (each earlier run's logins added some, and
     ``GET /auth/sessions`` would list more at every run). Returns the revocations."""
     now = int(time.time())

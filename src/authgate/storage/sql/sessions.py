@@ -3,15 +3,22 @@
 The request path's statements are :class:`Prepared` (compiled once): its writes go
 through :meth:`Database.write` (one thread hand-off on SQLite), its reads through
 :meth:`Database.read`. The rest (transactions that read and write, batches) is
-SQLAlchemy Core on the engine."""
+SQLAlchemy Core on the engine.
+
+A session's idle end is ``idle_until``, renewed by each refresh; ``expires_at`` is
+when its row may be purged, which only the purge reads and an index serves. It lies
+at or after the idle end and moves only when the idle end passes it, then a quarter
+of the session's remaining life beyond (:func:`kept_until`): so most refreshes change
+no indexed column, and PostgreSQL writes them as HOT updates (migration 0008). Rows
+written before 0008 have no ``idle_until``; their ``expires_at`` is the idle end."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, case, delete, func, insert, select, update
 
 from authgate.core.models import NewSession, RefreshRecord, Rotation, Session
 from authgate.storage.sql.database import Database
@@ -20,6 +27,18 @@ from authgate.storage.sql.tables import refresh_tokens, sessions, users
 from authgate.storage.sql.users import user_from_row
 
 _PURGE_BATCH = 500
+#: How far past the idle end a session's row is kept, as a share of the time left.
+_SLACK = 0.25
+
+
+def kept_until(idle_end: datetime, now: datetime) -> datetime:
+    """When a session's row may be purged, written when its idle end passes the last
+    such time: a quarter of its remaining life past the idle end."""
+    return idle_end + max(idle_end - now, timedelta(0)) * _SLACK
+
+
+#: A session's idle end: ``idle_until``, or for a row from before 0008 ``expires_at``.
+_IDLE_END = func.coalesce(sessions.c.idle_until, sessions.c.expires_at)
 
 #: The credential check of a login (see :meth:`SqlSessions.create`).
 _GUARD_USER = Prepared(
@@ -37,7 +56,8 @@ _INSERT_SESSION = Prepared(
         user_id=bindparam("user_id"),
         created_at=bindparam("created_at"),
         last_used_at=bindparam("last_used_at"),
-        expires_at=bindparam("expires_at"),
+        expires_at=bindparam("kept_until"),
+        idle_until=bindparam("expires_at"),
         user_agent=bindparam("user_agent"),
         auth_time=bindparam("auth_time"),
         amr=bindparam("amr"),
@@ -61,10 +81,21 @@ _RETIRE = (
     .values(rotated_at=bindparam("now"), successor_box=bindparam("box"))
 )
 _ROTATE_REFRESH = Prepared(_RETIRE)
+#: A refresh's renewal of its session: the idle end moves; the purge time only when
+#: the idle end passes it (otherwise it is set to itself, which keeps the update HOT).
+_RENEWED = {
+    "last_used_at": bindparam("now"),
+    "idle_until": bindparam("expires_at", type_=sessions.c.idle_until.type),
+    "expires_at": case(
+        (
+            sessions.c.expires_at < bindparam("expires_at", type_=sessions.c.expires_at.type),
+            bindparam("kept_until", type_=sessions.c.expires_at.type),
+        ),
+        else_=sessions.c.expires_at,
+    ),
+}
 _EXTEND_SESSION = Prepared(
-    update(sessions)
-    .where(sessions.c.id == bindparam("session_id"))
-    .values(last_used_at=bindparam("now"), expires_at=bindparam("expires_at"))
+    update(sessions).where(sessions.c.id == bindparam("session_id")).values(_RENEWED)
 )
 
 #: The three writes of a rotation as one PostgreSQL statement (data-modifying CTEs run
@@ -88,7 +119,7 @@ _SUCCESSOR = (
 _EXTENDED = (
     update(sessions)
     .where(sessions.c.id.in_(select(_ROTATED.c.session_id)))
-    .values(last_used_at=bindparam("now"), expires_at=bindparam("expires_at"))
+    .values(_RENEWED)
     .cte("extended")
 )
 _ROTATE_AT_ONCE = Prepared(
@@ -123,7 +154,7 @@ _LIST_ACTIVE = Prepared(
     .where(
         sessions.c.user_id == bindparam("user_id"),
         sessions.c.revoked_at.is_(None),
-        sessions.c.expires_at > bindparam("now"),
+        _IDLE_END > bindparam("now"),
     )
     .order_by(sessions.c.created_at.desc())
 )
@@ -133,7 +164,7 @@ _BEYOND_NEWEST = Prepared(
     .where(
         sessions.c.user_id == bindparam("user_id"),
         sessions.c.revoked_at.is_(None),
-        sessions.c.expires_at > bindparam("now"),
+        _IDLE_END > bindparam("now"),
     )
     .order_by(sessions.c.created_at.desc(), sessions.c.id.desc())
     .offset(bindparam("keep"))
@@ -148,18 +179,19 @@ def _session(row: Sequence[Any]) -> Session:
         user_id,
         created_at,
         last_used_at,
-        expires_at,
+        kept,
         user_agent,
         revoked_at,
         auth_time,
         amr,
+        idle_until,
     ) = row[:_SESSION_COLUMNS]
     return Session(
         id=session_id,
         user_id=user_id,
         created_at=created_at,
         last_used_at=last_used_at,
-        expires_at=expires_at,
+        expires_at=kept if idle_until is None else idle_until,
         user_agent=user_agent,
         revoked_at=revoked_at,
         auth_time=int(auth_time or 0),
@@ -194,6 +226,7 @@ class SqlSessions:
                         "created_at": session.created_at,
                         "last_used_at": session.last_used_at,
                         "expires_at": session.expires_at,
+                        "kept_until": kept_until(session.expires_at, session.created_at),
                         "user_agent": session.user_agent,
                         "auth_time": session.auth_time,
                         "amr": " ".join(session.amr),
@@ -238,6 +271,7 @@ class SqlSessions:
 
     async def rotate(self, rotation: Rotation) -> bool:
         now, expires_at, session_id = rotation.now, rotation.expires_at, rotation.session_id
+        kept = kept_until(expires_at, now)
         # The guard's WHERE clause is the lock: of two racing rotations, the second
         # one's UPDATE waits for the first to commit, then matches no row.
         if self.db.writes_in_one_statement:
@@ -247,6 +281,7 @@ class SqlSessions:
                 "old_hash": rotation.old_hash,
                 "new_hash": rotation.new_hash,
                 "expires_at": expires_at,
+                "kept_until": kept,
             }
             rows = await self.db.write_statement(_ROTATE_AT_ONCE, params)
             return bool(rows[0][0] == 1)
@@ -267,7 +302,12 @@ class SqlSessions:
                 ),
                 (
                     _EXTEND_SESSION,
-                    {"now": now, "expires_at": expires_at, "session_id": session_id},
+                    {
+                        "now": now,
+                        "expires_at": expires_at,
+                        "kept_until": kept,
+                        "session_id": session_id,
+                    },
                 ),
             ],
             guard=True,

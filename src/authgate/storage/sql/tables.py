@@ -90,6 +90,9 @@ sessions = Table(
     Column("revoked_at", UTCDateTime, nullable=True),
     Column("auth_time", BigInteger, nullable=False, default=0),
     Column("amr", String(32), nullable=False, default="pwd"),
+    # The idle end, renewed by each refresh; ``expires_at`` is when the row may be
+    # purged, moved in steps (migration 0008). NULL: written before 0008.
+    Column("idle_until", UTCDateTime, nullable=True),
     Index("ix_sessions_user_id", "user_id"),
 )
 
