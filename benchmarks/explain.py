@@ -50,7 +50,7 @@ def hot_queries() -> list[tuple[str, Executable, dict[str, Any]]]:
         (
             "refresh: extend the session",
             sessions._EXTEND_SESSION,
-            {"session_id": session, "now": now, "expires_at": now},
+            {"session_id": session, "now": now, "expires_at": now, "kept_until": now},
         ),
         ("GET /auth/sessions", sessions._LIST_ACTIVE, {"user_id": user, "now": now}),
         ("GET /auth/events", page, {"uid": user, "limit": 51}),

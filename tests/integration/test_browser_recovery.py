@@ -408,6 +408,8 @@ def test_the_new_pages_in_korean(
 
     page.get_by_role("button", name="로그아웃", exact=True).click()
     page.get_by_role("link", name="비밀번호를 잊으셨나요?").click()
+    # The sign-in page's field has the same name: fill only once the page changed.
+    expect(page.get_by_role("heading", name="비밀번호 재설정")).to_be_visible()
     page.get_by_label("이메일").fill("minji@example.com")
     page.get_by_role("button", name="재설정 링크 보내기").click()
     expect(page.get_by_role("status")).to_contain_text("해당 주소로 가입된 계정이 있다면")
