@@ -2,7 +2,9 @@
 
 ``start_server`` (per test) starts servers; ``launcher`` (per module) starts
 servers and the other processes that talk to them (the examples in Node and Go),
-waits until each answers, and stops them all at the end of the module.
+waits until each answers, and stops them all at the end of the module. ``db`` is a
+migrated database on each backend for the SQL stores' own tests; ``add_user`` puts a
+user in it.
 """
 
 from __future__ import annotations
@@ -14,18 +16,39 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from authgate.core.models import User
+from authgate.storage.sql import Database, SqlUsers
 from tests.conftest import SECRET, service_missing
 from tests.integration.services import RedisServer
 
 AUTHGATE = shutil.which("authgate", path=str(Path(sys.executable).parent)) or "authgate"
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    await database.upgrade()
+    yield database
+    await database.dispose()
+
+
+async def add_user(db: Database, created_at: datetime) -> str:
+    """A user with a placeholder password hash; returns its id."""
+    user_id = str(uuid.uuid4())
+    email = f"{user_id}@example.com"
+    user = User(id=user_id, email=email, password_hash="x", created_at=created_at)
+    await SqlUsers(db).add(user, user.email)
+    return user_id
 
 
 def free_port() -> int:

@@ -7,36 +7,25 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
 
-from authgate.core.models import NewSession, Rotation, Session, User
-from authgate.storage.sql import Database, SqlSessions, SqlUsers
+from authgate.core.models import NewSession, Rotation, Session
+from authgate.storage.sql import Database, SqlSessions
 from authgate.storage.sql.sessions import kept_until
 from authgate.storage.sql.tables import sessions as sessions_table
+from tests.integration.conftest import add_user
 
 NOW = datetime(2026, 12, 3, 6, 0, 0, tzinfo=UTC)
 IDLE = timedelta(days=4)
 
 
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    await database.upgrade()
-    yield database
-    await database.dispose()
-
-
 async def open_session(db: Database, refresh_hash: str = "a" * 64) -> Session:
-    user_id = str(uuid.uuid4())
-    user = User(id=user_id, email=f"{user_id}@example.com", password_hash="x", created_at=NOW)
-    await SqlUsers(db).add(user, user.email)
     session = Session(
         id=str(uuid.uuid4()),
-        user_id=user_id,
+        user_id=await add_user(db, NOW),
         created_at=NOW,
         last_used_at=NOW,
         expires_at=NOW + IDLE,

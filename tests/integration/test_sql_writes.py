@@ -10,7 +10,6 @@ import dataclasses
 import sqlite3
 import threading
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,30 +19,16 @@ from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 
 from authgate.core.errors import ServiceUnavailable
-from authgate.core.models import NewSession, Revocation, Rotation, Session, User
-from authgate.storage.sql import Database, SqlPlans, SqlSessions, SqlUsers, sqlite_writer
+from authgate.core.models import NewSession, Revocation, Rotation, Session
+from authgate.storage.sql import Database, SqlPlans, SqlSessions, sqlite_writer
 from authgate.storage.sql import revocations as sql_revocations
 from authgate.storage.sql.prepared import Prepared
 from authgate.storage.sql.revocations import SqlRevocationStore
 from authgate.storage.sql.tables import sessions as sessions_table
+from tests.integration.conftest import add_user
 
 NOW = datetime(2026, 11, 27, 6, 0, 0, tzinfo=UTC)  # microsecond 0: the tricky case
 COUNT = Prepared(select(func.count()).select_from(sessions_table))
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    await database.upgrade()
-    yield database
-    await database.dispose()
-
-
-async def add_user(db: Database) -> str:
-    user_id = str(uuid.uuid4())
-    user = User(id=user_id, email=f"{user_id}@example.com", password_hash="x", created_at=NOW)
-    await SqlUsers(db).add(user, user.email)
-    return user_id
 
 
 def a_session(user_id: str, expires_in: timedelta = timedelta(days=1)) -> Session:
@@ -61,7 +46,7 @@ async def test_written_rows_read_back_and_compare_as_sqlalchemys(db: Database) -
     """Datetimes written as plain SQL come back equal, and compare in queries built
     by SQLAlchemy (SQLite compares them as text: the format must be the same)."""
     sessions = SqlSessions(db)
-    user_id = await add_user(db)
+    user_id = await add_user(db, NOW)
     live, expired = a_session(user_id), a_session(user_id, timedelta(seconds=-1))
     assert await sessions.create(NewSession(session=live, refresh_hash="a" * 64, credential="x"))
     assert await sessions.create(NewSession(session=expired, refresh_hash="b" * 64, credential="x"))
@@ -73,7 +58,7 @@ async def test_written_rows_read_back_and_compare_as_sqlalchemys(db: Database) -
 
 async def test_a_missed_guard_writes_nothing(db: Database) -> None:
     sessions = SqlSessions(db)
-    session = a_session(await add_user(db))
+    session = a_session(await add_user(db, NOW))
     assert await sessions.create(NewSession(session=session, refresh_hash="a" * 64, credential="x"))
     rotation = Rotation(
         session_id=session.id,
@@ -102,7 +87,7 @@ async def test_a_missed_guard_writes_nothing(db: Database) -> None:
 
 async def test_of_two_racing_rotations_one_wins(db: Database) -> None:
     sessions = SqlSessions(db)
-    session = a_session(await add_user(db))
+    session = a_session(await add_user(db, NOW))
     assert await sessions.create(NewSession(session=session, refresh_hash="a" * 64, credential="x"))
     rotations = [
         Rotation(
@@ -123,7 +108,7 @@ async def test_of_two_racing_rotations_one_wins(db: Database) -> None:
 
 
 async def test_a_failing_statement_undoes_the_transaction(db: Database) -> None:
-    user_id = await add_user(db)
+    user_id = await add_user(db, NOW)
     first, second = a_session(user_id), a_session(user_id)
     await SqlSessions(db).create(NewSession(session=first, refresh_hash="a" * 64, credential="x"))
     # The second session's refresh token collides with the first's: the session row
@@ -142,7 +127,7 @@ async def test_a_locked_sqlite_file_answers_503_then_recovers(tmp_path: Path) ->
     path = tmp_path / "locked.db"
     db = Database(f"sqlite+aiosqlite:///{path}", busy_timeout=0.2)
     await db.upgrade()
-    user_id = await add_user(db)
+    user_id = await add_user(db, NOW)
     holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     holder.execute("BEGIN IMMEDIATE")
     try:
@@ -177,7 +162,7 @@ async def test_writes_run_on_one_thread_other_than_the_loops(
         return connect(*args, **kwargs)
 
     monkeypatch.setattr(sqlite_writer.sqlite3, "connect", record_thread)
-    user_id = await add_user(db)
+    user_id = await add_user(db, NOW)
     for n in range(3):
         assert await SqlSessions(db).create(
             NewSession(session=a_session(user_id), refresh_hash=str(n) * 64, credential="x")
@@ -213,7 +198,7 @@ async def test_postgres_reads_and_writes_bypass_the_engine(postgres_url: str) ->
     checkouts: list[object] = []
     event.listen(db.engine.sync_engine.pool, "checkout", lambda *args: checkouts.append(args))
     sessions = SqlSessions(db)
-    session = a_session(await add_user(db))
+    session = a_session(await add_user(db, NOW))
     assert await sessions.create(NewSession(session=session, refresh_hash="a" * 64, credential="x"))
     assert await sessions.get(session.id) == session
     with pytest.raises(IntegrityError):  # the same primary key: as the engine raises it
@@ -229,7 +214,7 @@ async def test_postgres_without_a_statement_cache(postgres_url: str) -> None:
     db = Database(f"{postgres_url}?prepared_statement_cache_size=0")
     await db.upgrade()
     sessions = SqlSessions(db)
-    session = a_session(await add_user(db))
+    session = a_session(await add_user(db, NOW))
     assert await sessions.create(NewSession(session=session, refresh_hash="a" * 64, credential="x"))
     assert await sessions.get(session.id) == session
     assert db._postgres is not None
@@ -246,7 +231,7 @@ async def test_the_wal_is_checkpointed_off_the_writers_thread(tmp_path: Path) ->
     path = tmp_path / "wal.db"
     db = Database(f"sqlite+aiosqlite:///{path}")
     await db.upgrade()
-    user_id = await add_user(db)
+    user_id = await add_user(db, NOW)
     writer = db._writer
     assert writer is not None
     loop = asyncio.get_running_loop()
@@ -276,7 +261,7 @@ async def test_the_writer_stores_datetimes_as_the_engine_does(tmp_path: Path) ->
     path = tmp_path / "same.db"
     db = Database(f"sqlite+aiosqlite:///{path}")
     await db.upgrade()
-    user_id = await add_user(db)
+    user_id = await add_user(db, NOW)
     assert await SqlSessions(db).create(
         NewSession(session=a_session(user_id), refresh_hash="a" * 64, credential="x")
     )
