@@ -4,8 +4,6 @@ refreshes change no indexed column (a HOT update on PostgreSQL)."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -14,6 +12,7 @@ from sqlalchemy import select, update
 
 from authgate.core.models import NewSession, Rotation, Session
 from authgate.storage.sql import Database, SqlSessions
+from authgate.storage.sql import sessions as sessions_store
 from authgate.storage.sql.sessions import kept_until
 from authgate.storage.sql.tables import sessions as sessions_table
 from tests.integration.conftest import add_user
@@ -115,36 +114,45 @@ async def test_a_row_from_before_0008_has_its_idle_end_in_expires_at(db: Databas
     assert await row(db, session.id) == (soon + IDLE + IDLE / 4, soon + IDLE)
 
 
-async def hot_updates(db: Database, updates_at_least: int) -> tuple[int, int]:
-    """``sessions``' updates and HOT updates so far, once the statistics show at least
-    ``updates_at_least`` updates (a backend reports them up to ~10 s late)."""
-    query = "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'sessions'"
-    deadline = time.monotonic() + 30
-    while True:
-        async with db.begin(events=False) as conn:
-            await conn.exec_driver_sql("SELECT pg_stat_clear_snapshot()")
-            updates, hot = (await conn.exec_driver_sql(query)).one()
-        if updates >= updates_at_least or time.monotonic() > deadline:
-            return int(updates), int(hot)
-        await asyncio.sleep(0.5)
+#: Updates of ``sessions`` in the current transaction, and how many of them were HOT.
+HOT_IN_TRANSACTION = (
+    "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables WHERE relname = 'sessions'"
+)
 
 
 @pytest.mark.postgres
 async def test_refreshes_are_hot_updates_on_postgres(postgres_url: str) -> None:
-    """On PostgreSQL a refresh that leaves the purge time alone updates the session's
-    row in place (HOT: no index written); one that moves it is not HOT."""
+    """On PostgreSQL a refresh (the rotation's one statement, as the store sends it)
+    that leaves the purge time alone updates the session's row in place (HOT: no
+    index written); one that moves it is not HOT. Counted in one transaction, which
+    the statistics report exactly."""
+    import asyncpg
+
     db = Database(postgres_url)
     await db.upgrade()
     try:
-        sessions = SqlSessions(db)
         session = await open_session(db)
-        updates, hot = await hot_updates(db, 0)
-        for step, (old, new) in enumerate(["ab", "bc", "cd"], start=1):
-            at = NOW + timedelta(minutes=15 * step)
-            assert await sessions.rotate(rotation(session, old, new, at))
-        assert await hot_updates(db, updates + 3) == (updates + 3, hot + 3)
-        later = NOW + timedelta(days=2)
-        assert await sessions.rotate(rotation(session, "d", "e", later))
-        assert await hot_updates(db, updates + 4) == (updates + 4, hot + 3)
     finally:
         await db.dispose()
+    form = sessions_store._ROTATE_AT_ONCE.postgres
+    steps = [("a", "b", 15), ("b", "c", 30), ("c", "d", 45), ("d", "e", 2 * 24 * 60)]
+    conn = await asyncpg.connect(postgres_url.replace("+asyncpg", "", 1))
+    try:
+        counts = []
+        async with conn.transaction():
+            for old, new, minutes in steps:
+                turn = rotation(session, old, new, NOW + timedelta(minutes=minutes))
+                params = {
+                    "now": turn.now,
+                    "box": turn.successor_box,
+                    "old_hash": turn.old_hash,
+                    "new_hash": turn.new_hash,
+                    "expires_at": turn.expires_at,
+                    "kept_until": kept_until(turn.expires_at, turn.now),
+                }
+                assert form.rows(await conn.fetch(form.sql, *form.args(params))) == [(1,)]
+                counts.append(tuple(await conn.fetchrow(HOT_IN_TRANSACTION)))
+    finally:
+        await conn.close()
+    # updates so far, HOT among them: the last one's idle end passed the purge time
+    assert counts == [(1, 1), (2, 2), (3, 3), (4, 3)]
