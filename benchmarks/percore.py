@@ -63,19 +63,25 @@ def wrk(url: str, path: str, script: str, seconds: int, connections: int, cpus: 
         ).stdout
 
 
+def requests(output: str) -> int:
+    """How many requests wrk completed (0 if it says nothing)."""
+    total = re.search(r"(\d+) requests in", output)
+    return int(total.group(1)) if total else 0
+
+
 def rate(output: str) -> float:
     match = re.search(r"Requests/sec:\s+([\d.]+)", output)
     assert match, output
     if float(match.group(1)) == 0:
         print(f"  (no request completed:)\n{output}")
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    total = re.search(r"(\d+) requests in", output)
+    total = requests(output)
     # A seeded token may already have been used by an earlier run on this database
     # (growth.py's samples): a few refusals are reported, more abort the run.
-    if errors and total and int(errors.group(1)) * 100 > int(total.group(1)):
+    if errors and total and int(errors.group(1)) * 100 > total:
         raise SystemExit(f"wrk saw errors:\n{output}")
     if errors:
-        print(f"  ({errors.group(1)} refused of {total.group(1) if total else '?'})")
+        print(f"  ({errors.group(1)} refused of {total or '?'})")
     return float(match.group(1))
 
 
@@ -113,13 +119,12 @@ def wal_state(url: str) -> tuple[int, int, int] | None:
 
 def wal_report(before: tuple[int, int, int] | None, url: str, output: str) -> str:
     """WAL bytes per refresh and the share of session updates that were HOT."""
-    after = wal_state(url)
-    total = re.search(r"(\d+) requests in", output)
-    if before is None or after is None or not total or not int(total.group(1)):
+    after, total = wal_state(url), requests(output)
+    if before is None or after is None or not total:
         return ""
     wal, updates, hot = (b - a for a, b in zip(before, after, strict=True))
     hot_share = f"{hot / updates:.0%}" if updates else "-"
-    return f", WAL {wal / int(total.group(1)) / 1024:.1f} KB/refresh, HOT {hot_share}"
+    return f", WAL {wal / total / 1024:.1f} KB/refresh, HOT {hot_share}"
 
 
 HASH_TIMER = """

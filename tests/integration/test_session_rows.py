@@ -142,14 +142,7 @@ async def test_refreshes_are_hot_updates_on_postgres(postgres_url: str) -> None:
         async with conn.transaction():
             for old, new, minutes in steps:
                 turn = rotation(session, old, new, NOW + timedelta(minutes=minutes))
-                params = {
-                    "now": turn.now,
-                    "box": turn.successor_box,
-                    "old_hash": turn.old_hash,
-                    "new_hash": turn.new_hash,
-                    "expires_at": turn.expires_at,
-                    "kept_until": kept_until(turn.expires_at, turn.now),
-                }
+                params = sessions_store.rotate_at_once(turn)
                 assert form.rows(await conn.fetch(form.sql, *form.args(params))) == [(1,)]
                 counts.append(tuple(await conn.fetchrow(HOT_IN_TRANSACTION)))
     finally:

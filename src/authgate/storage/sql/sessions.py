@@ -37,6 +37,18 @@ def kept_until(idle_end: datetime, now: datetime) -> datetime:
     return idle_end + max(idle_end - now, timedelta(0)) * _SLACK
 
 
+def rotate_at_once(rotation: Rotation) -> dict[str, Any]:
+    """The parameters of the rotation's one PostgreSQL statement (``_ROTATE_AT_ONCE``)."""
+    return {
+        "now": rotation.now,
+        "box": rotation.successor_box,
+        "old_hash": rotation.old_hash,
+        "new_hash": rotation.new_hash,
+        "expires_at": rotation.expires_at,
+        "kept_until": kept_until(rotation.expires_at, rotation.now),
+    }
+
+
 #: A session's idle end: ``idle_until``, or for a row from before 0008 ``expires_at``.
 _IDLE_END = func.coalesce(sessions.c.idle_until, sessions.c.expires_at)
 
@@ -270,21 +282,13 @@ class SqlSessions:
         )
 
     async def rotate(self, rotation: Rotation) -> bool:
-        now, expires_at, session_id = rotation.now, rotation.expires_at, rotation.session_id
-        kept = kept_until(expires_at, now)
         # The guard's WHERE clause is the lock: of two racing rotations, the second
         # one's UPDATE waits for the first to commit, then matches no row.
         if self.db.writes_in_one_statement:
-            params = {
-                "now": now,
-                "box": rotation.successor_box,
-                "old_hash": rotation.old_hash,
-                "new_hash": rotation.new_hash,
-                "expires_at": expires_at,
-                "kept_until": kept,
-            }
-            rows = await self.db.write_statement(_ROTATE_AT_ONCE, params)
+            rows = await self.db.write_statement(_ROTATE_AT_ONCE, rotate_at_once(rotation))
             return bool(rows[0][0] == 1)
+        now, expires_at, session_id = rotation.now, rotation.expires_at, rotation.session_id
+        kept = kept_until(expires_at, now)
         return await self.db.write(
             [
                 (
