@@ -11,6 +11,7 @@ $(BIN)/authgate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e .
+	./scripts/build-argon2.sh $(BIN)
 	@touch $@
 
 $(VENV)/.dev: $(BIN)/authgate

@@ -30,6 +30,25 @@ def test_owasp_parameters() -> None:
     assert (OWASP.memory_cost, OWASP.time_cost, OWASP.parallelism) == (19456, 2, 1)
 
 
+#: The Argon2id vector of the reference implementation's own tests (phc-winner-argon2,
+#: ``src/test.c``: "password", salt "somesalt", t=2, m=64 MiB, p=1), and the same input at
+#: our parameters, as PyPI's portable wheel computes it.
+KNOWN_HASHES = [
+    "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc",
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$PL01amPyeUuxG7H0vIr5X+qHkZvWnHmGBGXFYvh8z2E",
+]
+
+
+@pytest.mark.parametrize("known", KNOWN_HASHES)
+async def test_the_installed_argon2_computes_the_known_hashes(known: str) -> None:
+    """Whichever build of argon2-cffi-bindings is installed (``scripts/build-argon2.sh``
+    replaces the wheel's reference code with the SSE2 code), it computes the same
+    hashes: known ones verify, and a changed byte of the password does not."""
+    passwords = Passwords(OWASP, timer=perf_counter)
+    assert (await passwords.verify("password", known))[0] is True
+    assert (await passwords.verify("passwore", known))[0] is False
+
+
 @pytest.mark.parametrize("prefix", [b"$2a$", b"$2b$", b"$2y$"])
 async def test_bcrypt_hashes_verify_and_upgrade(passwords: Passwords, prefix: bytes) -> None:
     """bcrypt hashes (as bcryptjs and Go write them) verify and come back as Argon2id."""
