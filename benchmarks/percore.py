@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from importlib import metadata
 
 import growth_server
 import seed
@@ -143,6 +144,13 @@ print(statistics.median(times))
 """
 
 
+def argon2_build() -> str:
+    """Which argon2-cffi-bindings is installed: PyPI's wheel (built for any x86-64) or
+    one built on this machine (``scripts/build-argon2.sh``: AVX2)."""
+    tags = metadata.distribution("argon2-cffi-bindings").read_text("WHEEL") or ""
+    return "PyPI's wheel" if "manylinux" in tags else "built here"
+
+
 def hash_seconds() -> float:
     """One Argon2id verification with OWASP's minimum parameters, on CPU 0 (median of 7)."""
     command = ["taskset", "-c", "0", sys.executable, "-c", HASH_TIMER]
@@ -173,7 +181,8 @@ def main() -> None:
     print(f"{args.url}: {args.users:,} users, {sessions:,} sessions; load {growth_server.load()}")
     seconds = hash_seconds()
     print(
-        f"  one Argon2id verification (m=19 MiB, t=2, p=1) on CPU 0: {seconds * 1000:.1f} ms: "
+        f"  one Argon2id verification (m=19 MiB, t=2, p=1; argon2-cffi-bindings "
+        f"{argon2_build()}) on CPU 0: {seconds * 1000:.1f} ms: "
         f"at most {1 / seconds:.1f} logins/s per core ({1 / seconds / 15:.1f}x Keycloak's 15)"
     )
     for name, workers, cpus, wrk_cpus, extra in configurations:

@@ -41,9 +41,9 @@ KNOWN_HASHES = [
 
 @pytest.mark.parametrize("known", KNOWN_HASHES)
 async def test_the_installed_argon2_computes_the_known_hashes(known: str) -> None:
-    """Whichever build of argon2-cffi-bindings is installed (``scripts/build-argon2.sh``
-    replaces the wheel's reference code with the SSE2 code), it computes the same
-    hashes: known ones verify, and a changed byte of the password does not."""
+    """Whichever build of argon2-cffi-bindings is installed (PyPI's wheel, or the AVX2
+    build of ``scripts/build-argon2.sh``), it computes the same hashes: known ones
+    verify, and a changed byte of the password does not."""
     passwords = Passwords(OWASP, timer=perf_counter)
     assert (await passwords.verify("password", known))[0] is True
     assert (await passwords.verify("passwore", known))[0] is False
