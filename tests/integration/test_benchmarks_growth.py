@@ -82,4 +82,6 @@ def test_growth_quick_prints_a_table_per_backend(tmp_path: Path) -> None:
         assert f"### {backend}" in out
     assert "| admin_search p99 ms |" in out
     assert "| start-up s |" in out
+    # fresh databases: no seeded refresh token was used before, so none was refused
+    assert out.count("refused, used by an earlier run (not timed): 0\n") == 2
     assert plot.stat().st_size > 0
