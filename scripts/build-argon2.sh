@@ -3,9 +3,9 @@
 # AVX2, in place of PyPI's wheel, which is built for any x86-64 CPU (SSE2): the same
 # hashes, about 1.7x faster (docs/deploy.md, "Hashing speed"). Only where this CPU has
 # AVX2 and there is a C compiler; otherwise, or if the build fails, the wheel stays
-# and this says so. The build then runs only on CPUs with AVX2 (x86-64-v3: Intel
-# since 2013, AMD since 2015): build the environment on the machine that runs it, or
-# on one of the same kind.
+# and this says so. The build then runs only on CPUs with AVX2 (Intel since 2013, AMD
+# since 2015): build the environment on the machine that runs it, or on one of the
+# same kind.
 #
 #     scripts/build-argon2.sh [VENV_BIN]        (default .venv/bin)
 set -uo pipefail
