@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cpu_quota
 import httpx
 
 from authgate.core.passwords import IDLE_TRIM_SECONDS
@@ -88,14 +89,18 @@ def serve(
     cpus: str | None = "0",
     workers: int = 1,
     extra: dict[str, str] | None = None,
+    group: Path | None = None,
 ) -> Iterator[Server]:
-    """``authgate serve`` on ``database_url`` (pinned to ``cpus`` by ``taskset``);
+    """``authgate serve`` on ``database_url`` (pinned to ``cpus`` by ``taskset``, and in
+    the CPU-limited cgroup whose ``cgroup.procs`` is ``group``, if given);
     ``startup_s`` is from process start to the first ``/healthz`` 200."""
     port = free_port()
     command = [AUTHGATE, "serve", "--host", "127.0.0.1", "--port", str(port)]
     command += ["--workers", str(workers)]
     if cpus is not None:
         command = ["taskset", "-c", cpus, *command]
+    if group is not None:
+        command = cpu_quota.joining(group, command)
     clean = {k: v for k, v in os.environ.items() if not k.startswith("AUTHGATE_")}
     env = {
         **clean,

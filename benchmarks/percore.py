@@ -1,7 +1,7 @@
 """Logins/s and refreshes/s per core on a seeded database, against Keycloak's sizing.
 
     .venv/bin/python benchmarks/percore.py URL --users N [--sessions M] [--seconds 10]
-        [--redis-url redis://127.0.0.1:6379/0] [--connections 8]
+        [--redis-url redis://127.0.0.1:6379/0] [--connections 8] [--quota CPUS]
 
 ``URL`` is a database seeded by ``seed.py`` (PostgreSQL for the figures in
 docs/performance.md). One server pinned to CPU 0 with Debian's ``wrk`` pinned to CPU
@@ -12,6 +12,12 @@ seeded refresh tokens of sessions taken in order from a random start in the firs
 (each used once). Each scenario runs 2 s before it is measured (refreshes on tokens of
 their own). Keycloak's high-availability sizing guide budgets one vCPU per 15
 password logins/s and per 120 refresh-token requests/s.
+
+On two cores, "two workers on two cores" leaves none for wrk and PostgreSQL. With
+``--quota CPUS`` the server runs in a cgroup limited to CPUS CPUs with one worker, then
+to twice that with two (both with Redis), the rest of the machine free for wrk and
+PostgreSQL; the last line is two workers ÷ one. Each line gives how busy the whole
+machine was: well under 100 %, the quota and not the load generator bounded the run.
 """
 
 from __future__ import annotations
@@ -25,15 +31,21 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from importlib import metadata
+from pathlib import Path
 
+import cpu_quota
 import growth_server
 import seed
 
 KEYCLOAK_LOGINS_PER_VCPU = 15
 KEYCLOAK_REFRESHES_PER_VCPU = 120
-#: Refresh tokens the warm-up may use (2 s at up to ~25,000/s), before the measured ones.
-WARM_UP_TOKENS = 50_000
+#: Refresh tokens the warm-up may use (2 s at up to 5,000/s), before the measured ones.
+WARM_UP_TOKENS = 10_000
+#: The sessions one configuration may draw from: the warm-up's, then 10 s at 3,000/s.
+SLOT = 40_000
 
 LOGIN_LUA = """counter = {start}
 request = function()
@@ -157,6 +169,112 @@ def hash_seconds() -> float:
     return float(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
 
 
+#: Whether any of a stretch's sampled seeded tokens was rotated already.
+ROTATED = """
+SELECT token_hash FROM refresh_tokens WHERE token_hash IN :hashes AND rotated_at IS NOT NULL
+"""
+
+
+def unused(url: str, slots: range) -> list[int]:
+    """The stretches of seeded sessions none of whose sampled refresh tokens (every
+    ``SLOT // 10``-th) an earlier run rotated."""
+    samples = {
+        start: [seed.token_hash(start + i) for i in range(0, SLOT, SLOT // 10)] for start in slots
+    }
+
+    async def rotated() -> set[str]:
+        from sqlalchemy import bindparam, text
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        engine = create_async_engine(url)
+        query = text(ROTATED).bindparams(bindparam("hashes", expanding=True))
+        try:
+            async with engine.connect() as conn:
+                hashes = [h for each in samples.values() for h in each]
+                return set((await conn.execute(query, {"hashes": hashes})).scalars())
+        finally:
+            await engine.dispose()
+
+    used = asyncio.run(rotated())
+    return [start for start, hashes in samples.items() if used.isdisjoint(hashes)]
+
+
+def busy_share(before: list[int], after: list[int]) -> float:
+    """The machine's busy share between two readings of /proc/stat's ``cpu`` line."""
+    spent = [b - a for a, b in zip(before, after, strict=True)]
+    idle = spent[3] + spent[4]  # idle, iowait
+    return 1 - idle / sum(spent) if sum(spent) else 0.0
+
+
+def cpu_times() -> list[int]:
+    return [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+
+
+@dataclass
+class Config:
+    name: str
+    workers: int
+    cpus: str | None = None
+    wrk_cpus: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+    quota: float | None = None
+
+
+def measure(
+    config: Config, args: argparse.Namespace, rng: random.Random, start: int
+) -> tuple[float, float]:
+    """One configuration's logins/s and refreshes/s, printed on one line; its refreshes
+    present the seeded tokens of the sessions from ``start`` on."""
+    with ExitStack() as stack:
+        group = None
+        if config.quota is not None:
+            group = stack.enter_context(cpu_quota.quota_group(config.quota))
+        server = stack.enter_context(
+            growth_server.serve(
+                args.url,
+                cpus=config.cpus,
+                workers=config.workers,
+                extra=config.extra,
+                group=group,
+            )
+        )
+        login = LOGIN_LUA.format(
+            start=rng.randrange(args.users), users=args.users, password=seed.KNOWN_PASSWORD
+        )
+        # Each scenario is warmed up first (its statements prepared, its pages read):
+        # refreshes on tokens of their own, WARM_UP_TOKENS before the measured ones.
+        warm_up = REFRESH_LUA.format(start=start, prefix=seed.REFRESH_PREFIX)
+        refresh = REFRESH_LUA.format(start=start + WARM_UP_TOKENS, prefix=seed.REFRESH_PREFIX)
+
+        def run(path: str, script: str, seconds: int) -> str:
+            return wrk(server.url, path, script, seconds, args.connections, config.wrk_cpus)
+
+        run("/auth/login", login, 2)
+        cpu, machine = growth_server.cpu_seconds(server.process.pid), cpu_times()
+        logins = run("/auth/login", login, args.seconds)
+        login_cpu = (growth_server.cpu_seconds(server.process.pid) - cpu) / args.seconds
+        login_busy = busy_share(machine, cpu_times())
+        run("/auth/refresh", warm_up, 2)
+        wal = wal_state(args.url)
+        cpu, machine = growth_server.cpu_seconds(server.process.pid), cpu_times()
+        refreshes = run("/auth/refresh", refresh, args.seconds)
+        refresh_cpu = (growth_server.cpu_seconds(server.process.pid) - cpu) / args.seconds
+        refresh_busy = busy_share(machine, cpu_times())
+        written = wal_report(wal, args.url, refreshes)
+    login_rate, refresh_rate = rate(logins), rate(refreshes)
+    print(
+        f"  {config.name:<32} logins/s {login_rate:7.1f} (p99 {p99(logins)}, "
+        f"{login_rate / KEYCLOAK_LOGINS_PER_VCPU:.1f}x Keycloak's 15/vCPU, "
+        f"server CPU {login_cpu:.0%}, machine busy {login_busy:.0%})   "
+        f"refreshes/s {refresh_rate:7.1f} (p99 {p99(refreshes)}, "
+        f"{refresh_rate / KEYCLOAK_REFRESHES_PER_VCPU:.1f}x Keycloak's 120/vCPU, "
+        f"server CPU {refresh_cpu:.0%}, machine busy {refresh_busy:.0%}{written})   "
+        f"load {growth_server.load()}",
+        flush=True,
+    )
+    return login_rate, refresh_rate
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("url")
@@ -165,6 +283,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    parser.add_argument(
+        "--quota",
+        type=float,
+        default=None,
+        metavar="CPUS",
+        help="instead: one worker limited to CPUS CPUs, then two workers to twice that "
+        "(a cgroup CPU quota; needs root), both with Redis",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
@@ -174,10 +300,17 @@ def main() -> None:
         "AUTHGATE_REDIS_URL": args.redis_url,
         "AUTHGATE_REDIS_PREFIX": f"percore-{rng.getrandbits(32):08x}",
     }
-    configurations = [
-        ("1 worker, CPU 0 (wrk on CPU 1)", 1, "0", "1", {}),
-        ("2 workers, Redis (not pinned)", 2, None, None, redis),
-    ]
+    if args.quota is None:
+        configurations = [
+            Config("1 worker, CPU 0 (wrk on CPU 1)", 1, cpus="0", wrk_cpus="1"),
+            Config("2 workers, Redis (not pinned)", 2, extra=redis),
+        ]
+    else:
+        q = args.quota
+        configurations = [
+            Config(f"1 worker, Redis, {q:g} CPU", 1, extra=redis, quota=q),
+            Config(f"2 workers, Redis, {2 * q:g} CPU", 2, extra=redis, quota=2 * q),
+        ]
     print(f"{args.url}: {args.users:,} users, {sessions:,} sessions; load {growth_server.load()}")
     seconds = hash_seconds()
     print(
@@ -185,39 +318,27 @@ def main() -> None:
         f"{argon2_build()}) on CPU 0: {seconds * 1000:.1f} ms: "
         f"at most {1 / seconds:.1f} logins/s per core ({1 / seconds / 15:.1f}x Keycloak's 15)"
     )
-    for name, workers, cpus, wrk_cpus, extra in configurations:
-        with growth_server.serve(args.url, cpus=cpus, workers=workers, extra=extra) as server:
-            start = rng.randrange(sessions // 2 - 200_000) if sessions > 400_000 else 0
-            login = LOGIN_LUA.format(
-                start=rng.randrange(args.users), users=args.users, password=seed.KNOWN_PASSWORD
-            )
-            # Each scenario is warmed up first (its statements prepared, its pages read):
-            # refreshes on tokens of their own, WARM_UP_TOKENS before the measured ones.
-            warm_up = REFRESH_LUA.format(start=start, prefix=seed.REFRESH_PREFIX)
-            refresh = REFRESH_LUA.format(start=start + WARM_UP_TOKENS, prefix=seed.REFRESH_PREFIX)
-            wrk(server.url, "/auth/login", login, 2, args.connections, wrk_cpus)
-            cpu = growth_server.cpu_seconds(server.process.pid)
-            logins = wrk(server.url, "/auth/login", login, args.seconds, args.connections, wrk_cpus)
-            login_cpu = (growth_server.cpu_seconds(server.process.pid) - cpu) / args.seconds
-            wrk(server.url, "/auth/refresh", warm_up, 2, args.connections, wrk_cpus)
-            wal = wal_state(args.url)
-            cpu = growth_server.cpu_seconds(server.process.pid)
-            refreshes = wrk(
-                server.url, "/auth/refresh", refresh, args.seconds, args.connections, wrk_cpus
-            )
-            refresh_cpu = (growth_server.cpu_seconds(server.process.pid) - cpu) / args.seconds
-            written = wal_report(wal, args.url, refreshes)
-            login_rate, refresh_rate = rate(logins), rate(refreshes)
-            print(
-                f"  {name:<32} logins/s {login_rate:7.1f} (p99 {p99(logins)}, "
-                f"{login_rate / KEYCLOAK_LOGINS_PER_VCPU:.1f}x Keycloak's 15/vCPU, "
-                f"server CPU {login_cpu:.0%})   "
-                f"refreshes/s {refresh_rate:7.1f} (p99 {p99(refreshes)}, "
-                f"{refresh_rate / KEYCLOAK_REFRESHES_PER_VCPU:.1f}x Keycloak's 120/vCPU, "
-                f"server CPU {refresh_cpu:.0%}{written})   "
-                f"load {growth_server.load()}",
-                flush=True,
-            )
+    # Each configuration's own stretch of sessions in the first half, none shared, and
+    # none that an earlier run on this database drew from.
+    stretches = range(0, max(sessions // 2 - SLOT, 1), SLOT)
+    if len(stretches) < len(configurations):
+        raise SystemExit(f"needs more than {2 * SLOT * len(configurations):,} seeded sessions")
+    slots = unused(args.url, stretches)
+    if len(slots) < len(configurations):
+        raise SystemExit("the seeded refresh tokens are used up: seed the database afresh")
+    starts = rng.sample(slots, len(configurations))
+    try:
+        rates = [
+            measure(config, args, rng, start)
+            for config, start in zip(configurations, starts, strict=True)
+        ]
+    except cpu_quota.QuotaUnavailable as error:
+        raise SystemExit(f"--quota: {error}") from error
+    (one_logins, one_refreshes), (two_logins, two_refreshes) = rates
+    print(
+        f"  two workers ÷ one: logins {two_logins / one_logins:.2f}x, "
+        f"refreshes {two_refreshes / one_refreshes:.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -79,6 +79,11 @@ def refresh_token(j: int) -> str:
     return f"{REFRESH_PREFIX}{j}"
 
 
+def token_hash(j: int) -> str:
+    """What the database keeps of session ``j``'s seeded refresh token."""
+    return hashlib.sha256(refresh_token(j).encode()).hexdigest()
+
+
 def known_hash() -> str:
     """One Argon2id hash with the server's parameters (so no login rehashes it)."""
     from pwdlib.hashers.argon2 import Argon2Hasher
@@ -128,10 +133,8 @@ class Plan:
     def refresh_tokens(self) -> Iterator[Row]:
         created = self.stamp(self.now - timedelta(hours=1))
         expires = self.stamp(self.now - timedelta(hours=1) + IDLE)
-        sha256 = hashlib.sha256
         for j in range(self.n_sessions):
-            digest = sha256(refresh_token(j).encode()).hexdigest()
-            yield (digest, session_id(j), created, expires, None, None)
+            yield (token_hash(j), session_id(j), created, expires, None, None)
 
     def revocations(self) -> Iterator[Row]:
         now = int(self.now.timestamp())
