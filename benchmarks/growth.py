@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/growth.py [--quick] [--backends sqlite,postgres]
         [--sizes 1000,100000,1000000] [--samples 200] [--reuse] [--workdir DIR]
-        [--postgres-url URL] [--plot docs/images/growth_p99.png] [--json FILE]
+        [--postgres-url URL] [--prewarm] [--plot docs/images/growth_p99.png] [--json FILE]
 
 For each backend and each size N (users; 5 sessions with their refresh tokens and 10
 events per user; 0, 10k and 100k live revocations at 1k, 100k and 1M users), it seeds
@@ -20,6 +20,9 @@ starts ``authgate serve`` pinned to CPU 0 (start-up: process start to ``/healthz
 It prints one markdown table per backend (p50 / p99 in ms, RSS, start-up, schema
 change) and plots p99 against N. ``--quick``: 1k and 10k users, fewer samples, about a
 minute on SQLite. Numbers are indicative: the machine's load is printed with them.
+``--prewarm`` first reads the tables a refresh uses (users, sessions, refresh tokens and
+their indexes) into PostgreSQL's shared buffers with ``pg_prewarm``, as a deployment
+sized for its data would hold them (docs/deploy.md, "PostgreSQL's memory").
 """
 
 from __future__ import annotations
@@ -195,11 +198,41 @@ async def _postgres_recreate(url: str, name: str) -> None:
         await conn.close()
 
 
+#: The tables a refresh reads and writes: ``--prewarm`` loads them and their indexes.
+HOT_TABLES = ("users", "sessions", "refresh_tokens")
+PREWARM = """
+SELECT c.oid::regclass::text, pg_prewarm(c.oid), pg_relation_size(c.oid)
+FROM pg_class c
+WHERE c.oid = ANY($1::regclass[])
+   OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = ANY($1::regclass[]))
+"""
+
+
+async def _prewarm(url: str) -> str:
+    """Read the hot tables and their indexes into PostgreSQL's shared buffers
+    (``pg_prewarm``); what was read, against the size of the buffers."""
+    import asyncpg
+
+    conn = await asyncpg.connect(url.replace("+asyncpg", "", 1))
+    try:
+        await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+        started = time.perf_counter()
+        rows = await conn.fetch(PREWARM, list(HOT_TABLES))
+        took = time.perf_counter() - started
+        buffers = await conn.fetchval("SHOW shared_buffers")
+    finally:
+        await conn.close()
+    size = sum(row[2] for row in rows) / 2**20
+    return f"{len(rows)} relations, {size:,.0f} MB in {took:.1f} s; shared_buffers {buffers}"
+
+
 def run_one(backend: str, size: int, revocations: int, args: argparse.Namespace) -> Result:
     url = database_url(backend, size, revocations, args)
     seeded = prepare(url, size, revocations, args.reuse)
     result: Result = {"backend": backend, "users": size, "revocations": revocations}
     result["seed_s"] = seeded
+    if args.prewarm and backend == "postgres":
+        result["prewarmed"] = asyncio.run(_prewarm(url))
     result["load_before"] = growth_server.load()
     result["add_column_s"], result["drop_column_s"] = growth_server.time_schema_change(url)
     with growth_server.serve(url) as server:
@@ -270,6 +303,9 @@ def table(results: list[Result], backend: str) -> str:
     line("drop column s", [r["drop_column_s"] for r in rows], ".3f")
     refused = ", ".join(str(r["refresh"].get("refused", "-")) for r in rows)
     lines.append(f"\nSeeded refresh tokens refused, used by an earlier run (not timed): {refused}")
+    if any("prewarmed" in r for r in rows):
+        warmed = "; ".join(r.get("prewarmed", "-") for r in rows)
+        lines.append(f"\nPrewarmed (pg_prewarm) before each size: {warmed}")
     loads = ", ".join(f"{r['load_before']} → {r['load_after']}" for r in rows)
     lines.append(f"\nLoad averages (1/5/15 min) before → after each size: {loads}")
     return "\n".join(lines)
@@ -307,6 +343,11 @@ def main() -> None:
     parser.add_argument("--sizes", default=None, help="comma-separated user counts")
     parser.add_argument("--samples", type=int, default=None)
     parser.add_argument("--reuse", action="store_true", help="keep databases already seeded")
+    parser.add_argument(
+        "--prewarm",
+        action="store_true",
+        help="PostgreSQL: read the tables a refresh uses into shared_buffers first (pg_prewarm)",
+    )
     parser.add_argument("--prefix", default="growth", help="of the databases' names")
     parser.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "authgate-growth"))
     parser.add_argument(

@@ -3,6 +3,7 @@ checked: they are benchmarks, run by hand; docs/performance.md, "Growth")."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import subprocess
 import sys
@@ -73,6 +74,7 @@ def test_growth_quick_prints_a_table_per_backend(tmp_path: Path) -> None:
             f"--prefix={prefix}",
             f"--workdir={tmp_path}",
             f"--postgres-url={POSTGRES_URL}",
+            "--prewarm",
             f"--plot={plot}",
             timeout=240,
         )
@@ -84,4 +86,7 @@ def test_growth_quick_prints_a_table_per_backend(tmp_path: Path) -> None:
     assert "| start-up s |" in out
     # fresh databases: no seeded refresh token was used before, so none was refused
     assert out.count("refused, used by an earlier run (not timed): 0\n") == 2
+    # --prewarm read the refresh's tables and their indexes on PostgreSQL only
+    assert re.search(r"Prewarmed \(pg_prewarm\) before each size: 1\d relations, ", out)
+    assert out.count("Prewarmed (pg_prewarm)") == 1
     assert plot.stat().st_size > 0
