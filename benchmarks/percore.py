@@ -8,9 +8,10 @@ docs/performance.md). One server pinned to CPU 0 with Debian's ``wrk`` pinned to
 1, then ``--workers 2`` with Redis (not pinned: on a 2-core machine wrk shares the
 cores with the workers). wrk logs in seeded users in turn (every user has the same
 password, so the account's own hashing turn never serialises the run) and refreshes
-seeded refresh tokens of sessions taken in order from a random start in the first half
-(each used once). Each scenario runs 2 s before it is measured (refreshes on tokens of
-their own). Keycloak's high-availability sizing guide budgets one vCPU per 15
+seeded refresh tokens of sessions taken in order (each used once) from a stretch of
+``SLOT`` sessions in the first half, each configuration its own, which no earlier run
+on the database drew from. Each scenario runs 2 s before it is measured (refreshes on
+tokens of their own). Keycloak's high-availability sizing guide budgets one vCPU per 15
 password logins/s and per 120 refresh-token requests/s.
 
 On two cores, "two workers on two cores" leaves none for wrk and PostgreSQL. With
