@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import os
 import sqlite3
+import sys
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -252,6 +254,28 @@ async def test_the_wal_is_checkpointed_off_the_writers_thread(tmp_path: Path) ->
     with contextlib.closing(sqlite3.connect(copy)) as raw:
         (count,) = raw.execute("SELECT count(*) FROM sessions").fetchone()
     assert count >= sqlite_writer.CHECKPOINT_EVERY - 1  # all but those after it began
+    await db.dispose()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a thread's own nice value is Linux's")
+async def test_the_checkpoints_run_at_the_lowest_cpu_priority(tmp_path: Path) -> None:
+    """The checkpointing thread runs at nice 19; the writer's thread and the loop's keep
+    the process's priority."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'nice.db'}")
+    await db.upgrade()
+    await add_user(db, NOW)  # a write: the first one starts a checkpoint
+    writer = db._writer
+    assert writer is not None and writer._checkpointing is not None
+    writer._checkpointing.result(timeout=10)
+    loop = asyncio.get_running_loop()
+
+    def nice() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    own = nice()
+    assert await loop.run_in_executor(writer._checkpointer, nice) == 19
+    assert await loop.run_in_executor(writer._pool, nice) == own
+    assert own < 19
     await db.dispose()
 
 

@@ -16,14 +16,20 @@ the database file, and on a large database (pages scattered over gigabytes) that
 commit, and every write queued behind it, waits tens of milliseconds. Here a second
 thread with its own connection runs a ``PASSIVE`` checkpoint (which blocks neither the
 writer nor readers) after :data:`CHECKPOINT_EVERY` transactions or a second with
-writes. SQLite's own remains as a backstop, at :data:`WAL_BACKSTOP_PAGES`, should the
-thread fall behind a sustained burst.
+writes, at the lowest CPU priority: copying pages scattered over a large file takes
+tens of milliseconds, and requests on the same core go first. SQLite's own checkpoint
+remains as a backstop, at :data:`WAL_BACKSTOP_PAGES`, should the thread fall behind
+a sustained burst.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import sqlite3
+import sys
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -50,6 +56,14 @@ def sqlite_pragmas(busy_timeout: float) -> tuple[str, ...]:
     )
 
 
+def lowest_priority() -> None:
+    """Give the calling thread the lowest CPU priority (nice 19; on Linux a thread's
+    own), so that on a busy core the event loop and the writer go first."""
+    if sys.platform == "linux":
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+
+
 _THREAD_NAME = "authgate-sqlite-write"
 _CHECKPOINT_THREAD = "authgate-sqlite-checkpoint"
 
@@ -66,7 +80,9 @@ class SqliteWriter:
         self._pragmas = sqlite_pragmas(busy_timeout)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=_THREAD_NAME)
         self._connection: sqlite3.Connection | None = None
-        self._checkpointer = ThreadPoolExecutor(1, thread_name_prefix=_CHECKPOINT_THREAD)
+        self._checkpointer = ThreadPoolExecutor(
+            1, thread_name_prefix=_CHECKPOINT_THREAD, initializer=lowest_priority
+        )
         self._checkpoint_connection: sqlite3.Connection | None = None
         self._checkpointing: Future[None] | None = None
         self._writes_since_checkpoint = 0
@@ -159,7 +175,9 @@ class SqliteWriter:
         pool.submit(self._reset)
         pool.shutdown(wait=True)
         checkpointer = self._checkpointer
-        self._checkpointer = ThreadPoolExecutor(1, thread_name_prefix=_CHECKPOINT_THREAD)
+        self._checkpointer = ThreadPoolExecutor(
+            1, thread_name_prefix=_CHECKPOINT_THREAD, initializer=lowest_priority
+        )
         checkpointer.submit(self._checkpoint)  # leave the WAL folded into the file
         checkpointer.submit(self._close_checkpointer)
         checkpointer.shutdown(wait=True)
