@@ -51,17 +51,6 @@ def _limit(group: Path, version: int, cpus: float) -> None:
         (group / "cpu.cfs_quota_us").write_text(str(quota))
 
 
-def throttled_seconds(procs: Path) -> float:
-    """How long the group's processes have been held back by the quota so far."""
-    for line in (procs.parent / "cpu.stat").read_text().splitlines():
-        key, _, value = line.partition(" ")
-        if key == "throttled_usec":
-            return int(value) / 1e6
-        if key == "throttled_time":
-            return int(value) / 1e9
-    return 0.0
-
-
 @contextmanager
 def quota_group(cpus: float) -> Iterator[Path]:
     """A new cgroup limited to ``cpus`` CPUs; yields its ``cgroup.procs`` file, to which
@@ -70,9 +59,13 @@ def quota_group(cpus: float) -> Iterator[Path]:
     group = parent / f"authgate-bench-{os.getpid()}-{round(cpus * 1000)}"
     try:
         group.mkdir()
+    except OSError as error:
+        raise QuotaUnavailable(f"cannot create a cgroup at {group}: {error}") from error
+    try:
         _limit(group, version, cpus)
     except OSError as error:
-        raise QuotaUnavailable(f"cannot create a CPU-limited cgroup at {group}: {error}") from error
+        group.rmdir()
+        raise QuotaUnavailable(f"cannot limit the CPU of {group}: {error}") from error
     try:
         yield group / "cgroup.procs"
     finally:

@@ -52,7 +52,6 @@ def test_a_process_started_through_joining_runs_in_a_group_held_to_the_quota() -
             try:
                 assert procs.read_text().split() == [str(child.pid)]
                 assert Path(f"/proc/{child.pid}/cmdline").read_bytes().startswith(b"sleep")
-                assert cpu_quota.throttled_seconds(procs) >= 0.0
             finally:
                 child.kill()
                 child.wait()
