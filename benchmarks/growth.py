@@ -22,7 +22,9 @@ change) and plots p99 against N. ``--quick``: 1k and 10k users, fewer samples, a
 minute on SQLite. Numbers are indicative: the machine's load is printed with them.
 ``--prewarm`` first reads the tables a refresh uses (users, sessions, refresh tokens and
 their indexes) into PostgreSQL's shared buffers with ``pg_prewarm``, as a deployment
-sized for its data would hold them (docs/deploy.md, "PostgreSQL's memory").
+sized for its data would hold them (docs/deploy.md, "PostgreSQL's memory"), and reads
+an SQLite file through into the OS page cache (which a VM's host may take back within
+minutes).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from typing import Any
 
 import growth_server
 import httpx
+import prewarm
 import seed
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -198,41 +201,13 @@ async def _postgres_recreate(url: str, name: str) -> None:
         await conn.close()
 
 
-#: The tables a refresh reads and writes: ``--prewarm`` loads them and their indexes.
-HOT_TABLES = ("users", "sessions", "refresh_tokens")
-PREWARM = """
-SELECT c.oid::regclass::text, pg_prewarm(c.oid), pg_relation_size(c.oid)
-FROM pg_class c
-WHERE c.oid = ANY($1::regclass[])
-   OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = ANY($1::regclass[]))
-"""
-
-
-async def _prewarm(url: str) -> str:
-    """Read the hot tables and their indexes into PostgreSQL's shared buffers
-    (``pg_prewarm``); what was read, against the size of the buffers."""
-    import asyncpg
-
-    conn = await asyncpg.connect(url.replace("+asyncpg", "", 1))
-    try:
-        await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
-        started = time.perf_counter()
-        rows = await conn.fetch(PREWARM, list(HOT_TABLES))
-        took = time.perf_counter() - started
-        buffers = await conn.fetchval("SHOW shared_buffers")
-    finally:
-        await conn.close()
-    size = sum(row[2] for row in rows) / 2**20
-    return f"{len(rows)} relations, {size:,.0f} MB in {took:.1f} s; shared_buffers {buffers}"
-
-
 def run_one(backend: str, size: int, revocations: int, args: argparse.Namespace) -> Result:
     url = database_url(backend, size, revocations, args)
     seeded = prepare(url, size, revocations, args.reuse)
     result: Result = {"backend": backend, "users": size, "revocations": revocations}
     result["seed_s"] = seeded
-    if args.prewarm and backend == "postgres":
-        result["prewarmed"] = asyncio.run(_prewarm(url))
+    if args.prewarm:
+        result["prewarmed"] = prewarm.prewarm(url)
     result["load_before"] = growth_server.load()
     result["add_column_s"], result["drop_column_s"] = growth_server.time_schema_change(url)
     with growth_server.serve(url) as server:
@@ -305,7 +280,8 @@ def table(results: list[Result], backend: str) -> str:
     lines.append(f"\nSeeded refresh tokens refused, used by an earlier run (not timed): {refused}")
     if any("prewarmed" in r for r in rows):
         warmed = "; ".join(r.get("prewarmed", "-") for r in rows)
-        lines.append(f"\nPrewarmed (pg_prewarm) before each size: {warmed}")
+        how = "pg_prewarm" if backend == "postgres" else "read into the OS page cache"
+        lines.append(f"\nPrewarmed ({how}) before each size: {warmed}")
     loads = ", ".join(f"{r['load_before']} → {r['load_after']}" for r in rows)
     lines.append(f"\nLoad averages (1/5/15 min) before → after each size: {loads}")
     return "\n".join(lines)
@@ -346,7 +322,8 @@ def main() -> None:
     parser.add_argument(
         "--prewarm",
         action="store_true",
-        help="PostgreSQL: read the tables a refresh uses into shared_buffers first (pg_prewarm)",
+        help="read the tables a refresh uses into PostgreSQL's shared_buffers first "
+        "(pg_prewarm), an SQLite file into the OS page cache",
     )
     parser.add_argument("--prefix", default="growth", help="of the databases' names")
     parser.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "authgate-growth"))

@@ -86,7 +86,9 @@ def test_growth_quick_prints_a_table_per_backend(tmp_path: Path) -> None:
     assert "| start-up s |" in out
     # fresh databases: no seeded refresh token was used before, so none was refused
     assert out.count("refused, used by an earlier run (not timed): 0\n") == 2
-    # --prewarm read the refresh's tables and their indexes on PostgreSQL only
+    # --prewarm read the refresh's tables and their indexes on PostgreSQL, the file on SQLite
     assert re.search(r"Prewarmed \(pg_prewarm\) before each size: 1\d relations, ", out)
     assert out.count("Prewarmed (pg_prewarm)") == 1
+    cached = r"Prewarmed \(read into the OS page cache\) before each size: the file, \d+ MB in "
+    assert len(re.findall(cached, out)) == 1
     assert plot.stat().st_size > 0

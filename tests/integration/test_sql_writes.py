@@ -9,6 +9,7 @@ import contextlib
 import dataclasses
 import os
 import sqlite3
+import struct
 import sys
 import threading
 import uuid
@@ -226,10 +227,33 @@ async def test_postgres_without_a_statement_cache(postgres_url: str) -> None:
     await db.dispose()
 
 
-async def test_the_wal_is_checkpointed_off_the_writers_thread(tmp_path: Path) -> None:
+async def checkpointed(writer: sqlite_writer.SqliteWriter, after: object = None) -> None:
+    """Wait for the pause to start a checkpoint (another than ``after``), and for it."""
+    for _ in range(200):
+        if writer._checkpointing not in (None, after):
+            break
+        await asyncio.sleep(0.025)
+    checkpoint = writer._checkpointing
+    assert checkpoint is not None and checkpoint is not after
+    checkpoint.result(timeout=10)
+
+
+def wal_frames(path: Path) -> int:
+    """Frames in the WAL now, read from the wal-index header at the start of the
+    ``-shm`` file (``mxFrame``, in the machine's byte order; sqlite.org/walformat):
+    reading it copies nothing, as another checkpoint would."""
+    return int(struct.unpack_from("=I", Path(f"{path}-shm").read_bytes(), 16)[0])
+
+
+async def test_the_wal_is_checkpointed_off_the_writers_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The writer's own commits do not checkpoint (SQLite's would, in the commit that
-    crossed 1,000 pages): its connection waits until the backstop, and the other
-    thread folds the WAL into the file, so the rows are in the file alone."""
+    crossed 1,000 pages): its connection waits until the backstop, and after a burst
+    of ``CHECKPOINT_EVERY`` writes without a pause the other thread folds the WAL into
+    the file, so the rows are in the file alone."""
+    monkeypatch.setattr(sqlite_writer, "CHECKPOINT_EVERY", 50)
+    monkeypatch.setattr(sqlite_writer, "CHECKPOINT_IDLE", 60.0)  # no pause counts
     path = tmp_path / "wal.db"
     db = Database(f"sqlite+aiosqlite:///{path}")
     await db.upgrade()
@@ -241,10 +265,16 @@ async def test_the_wal_is_checkpointed_off_the_writers_thread(tmp_path: Path) ->
         writer._pool, lambda: writer._connect().execute("PRAGMA wal_autocheckpoint").fetchone()
     )
     assert backstop == (sqlite_writer.WAL_BACKSTOP_PAGES,)
-    for n in range(sqlite_writer.CHECKPOINT_EVERY):
+    assert writer._checkpointing is None
+    earlier = writer._writes_since_checkpoint  # the user's
+    for n in range(49 - earlier):
         assert await SqlSessions(db).create(
             NewSession(session=a_session(user_id), refresh_hash=f"{n:064d}", credential="x")
         )
+    assert writer._checkpointing is None  # 49 writes: not yet
+    assert await SqlSessions(db).create(
+        NewSession(session=a_session(user_id), refresh_hash="9" * 64, credential="x")
+    )
     checkpoint = writer._checkpointing
     assert checkpoint is not None
     checkpoint.result(timeout=10)
@@ -253,7 +283,59 @@ async def test_the_wal_is_checkpointed_off_the_writers_thread(tmp_path: Path) ->
     copy.write_bytes(path.read_bytes())  # the file without its -wal
     with contextlib.closing(sqlite3.connect(copy)) as raw:
         (count,) = raw.execute("SELECT count(*) FROM sessions").fetchone()
-    assert count >= sqlite_writer.CHECKPOINT_EVERY - 1  # all but those after it began
+    assert count == 50 - earlier
+    await db.dispose()
+
+
+async def test_a_pause_in_the_writes_checkpoints_and_the_next_write_starts_the_wal_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writes that pause for ``CHECKPOINT_IDLE`` are checkpointed then, wholly (none
+    comes while it runs), so the next write starts the WAL over from its beginning
+    instead of growing it: a checkpoint between commits never catches up with them."""
+    monkeypatch.setattr(sqlite_writer, "CHECKPOINT_IDLE", 0.3)  # no pause mid-burst
+    path = tmp_path / "idle.db"
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    await db.upgrade()
+    user_id = await add_user(db, NOW)
+    writer = db._writer
+    assert writer is not None
+    sessions = SqlSessions(db)
+    for n in range(20):
+        assert await sessions.create(
+            NewSession(session=a_session(user_id), refresh_hash=f"{n:064d}", credential="x")
+        )
+    burst = wal_frames(path)
+    assert writer._checkpointing is None  # none mid-burst
+    await checkpointed(writer)
+    await sessions.create(
+        NewSession(session=a_session(user_id), refresh_hash="f" * 64, credential="x")
+    )
+    after = wal_frames(path)
+    assert 0 < after < burst / 4  # the one write's frames, from the WAL's start
+    await db.dispose()
+
+
+async def test_pauses_checkpoint_at_most_once_a_spacing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write after each pause does not make each pause a checkpoint (and two syncs):
+    the next one waits until ``CHECKPOINT_SPACING`` after the last began."""
+    monkeypatch.setattr(sqlite_writer, "CHECKPOINT_SPACING", 0.6)
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'spacing.db'}")
+    await db.upgrade()
+    user_id = await add_user(db, NOW)
+    writer = db._writer
+    assert writer is not None
+    await checkpointed(writer)
+    first, first_at = writer._checkpointing, writer._last_checkpoint
+    assert await SqlSessions(db).create(
+        NewSession(session=a_session(user_id), refresh_hash="e" * 64, credential="x")
+    )
+    await asyncio.sleep(sqlite_writer.CHECKPOINT_IDLE * 4)  # a pause, within the spacing
+    assert writer._checkpointing is first
+    await checkpointed(writer, after=first)
+    assert writer._last_checkpoint - first_at >= 0.6
     await db.dispose()
 
 
@@ -263,10 +345,10 @@ async def test_the_checkpoints_run_at_the_lowest_cpu_priority(tmp_path: Path) ->
     the process's priority."""
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'nice.db'}")
     await db.upgrade()
-    await add_user(db, NOW)  # a write: the first one starts a checkpoint
+    await add_user(db, NOW)  # a write, then a pause: a checkpoint
     writer = db._writer
-    assert writer is not None and writer._checkpointing is not None
-    writer._checkpointing.result(timeout=10)
+    assert writer is not None
+    await checkpointed(writer)
     loop = asyncio.get_running_loop()
 
     def nice() -> int:

@@ -15,11 +15,13 @@ checkpoint runs inside whichever commit crossed 1,000 pages of WAL, copying them
 the database file, and on a large database (pages scattered over gigabytes) that
 commit, and every write queued behind it, waits tens of milliseconds. Here a second
 thread with its own connection runs a ``PASSIVE`` checkpoint (which blocks neither the
-writer nor readers) after :data:`CHECKPOINT_EVERY` transactions or a second with
-writes, at the lowest CPU priority: copying pages scattered over a large file takes
-tens of milliseconds, and requests on the same core go first. SQLite's own checkpoint
-remains as a backstop, at :data:`WAL_BACKSTOP_PAGES`, should the thread fall behind
-a sustained burst.
+writer nor readers), at the lowest CPU priority, when the writes pause for
+:data:`CHECKPOINT_IDLE` seconds (at most once a :data:`CHECKPOINT_SPACING`), or after
+:data:`CHECKPOINT_EVERY` transactions of a burst that does not pause. A checkpoint in a
+pause copies the whole WAL before the next write, and that write starts the WAL over
+from its beginning: one that runs between commits never catches up with them, and the
+WAL only grows. SQLite's own checkpoint remains as a backstop, at
+:data:`WAL_BACKSTOP_PAGES`, for a burst that never pauses.
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ import os
 import sqlite3
 import sys
 import threading
-import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -40,10 +41,16 @@ Statement = tuple[str, Mapping[str, Any]]
 
 #: How long a write waits for another connection's lock before it fails (seconds).
 BUSY_TIMEOUT = 30.0
-#: Write transactions after which the WAL is checkpointed (or after a second).
-CHECKPOINT_EVERY = 200
-#: WAL pages at which the writer's commit checkpoints after all (4 KiB each: 40 MiB).
-WAL_BACKSTOP_PAGES = 10_000
+#: Seconds without a write after which the WAL is checkpointed.
+CHECKPOINT_IDLE = 0.05
+#: Seconds from one checkpoint that a pause starts to the next (a write every 100 ms
+#: would otherwise be a checkpoint, and two syncs, each).
+CHECKPOINT_SPACING = 1.0
+#: Write transactions after which the WAL is checkpointed even without a pause.
+CHECKPOINT_EVERY = 1_000
+#: WAL pages at which the writer's commit checkpoints after all (4 KiB each: 160 MiB;
+#: a refresh on a large file writes about 11).
+WAL_BACKSTOP_PAGES = 40_000
 
 
 def sqlite_pragmas(busy_timeout: float) -> tuple[str, ...]:
@@ -86,7 +93,9 @@ class SqliteWriter:
         self._checkpoint_connection: sqlite3.Connection | None = None
         self._checkpointing: Future[None] | None = None
         self._writes_since_checkpoint = 0
-        self._last_checkpoint = 0.0
+        self._last_write = 0.0
+        self._last_checkpoint = float("-inf")
+        self._quiet: asyncio.TimerHandle | None = None
 
     async def transaction(self, statements: Sequence[Statement], *, guard: bool) -> None:
         """Run ``statements`` in one transaction.
@@ -100,19 +109,37 @@ class SqliteWriter:
         try:
             await loop.run_in_executor(self._pool, self._run, statements, guard)
         finally:
-            self._writes_since_checkpoint += 1
-            self._maybe_checkpoint()
+            self._written(loop)
 
-    def _maybe_checkpoint(self) -> None:
-        """Start a checkpoint on the other thread if one is due and none is running."""
+    def _written(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Count a write; checkpoint after a burst, or watch for the next pause."""
+        self._writes_since_checkpoint += 1
+        self._last_write = loop.time()
+        if self._writes_since_checkpoint >= CHECKPOINT_EVERY:
+            self._start_checkpoint(loop)
+        elif self._quiet is None or self._quiet.when() < self._last_write - 1.0:
+            # (a timer long past its time belongs to an event loop that stopped)
+            self._quiet = loop.call_at(self._last_write + CHECKPOINT_IDLE, self._on_quiet, loop)
+
+    def _on_quiet(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Checkpoint if no write came for :data:`CHECKPOINT_IDLE` seconds and the last
+        checkpoint is :data:`CHECKPOINT_SPACING` old, or look again when both hold."""
+        self._quiet = None
+        if self._writes_since_checkpoint == 0:
+            return
+        due = max(self._last_write + CHECKPOINT_IDLE, self._last_checkpoint + CHECKPOINT_SPACING)
+        if loop.time() < due:
+            self._quiet = loop.call_at(due, self._on_quiet, loop)
+        elif not self._start_checkpoint(loop):  # one still running: look again after it
+            self._quiet = loop.call_later(CHECKPOINT_IDLE, self._on_quiet, loop)
+
+    def _start_checkpoint(self, loop: asyncio.AbstractEventLoop) -> bool:
+        """Start a checkpoint on the other thread unless one is running."""
         if self._checkpointing is not None and not self._checkpointing.done():
-            return
-        now = time.monotonic()
-        due = now - self._last_checkpoint >= 1.0
-        if self._writes_since_checkpoint < CHECKPOINT_EVERY and not due:
-            return
-        self._writes_since_checkpoint, self._last_checkpoint = 0, now
+            return False
+        self._writes_since_checkpoint, self._last_checkpoint = 0, loop.time()
         self._checkpointing = self._checkpointer.submit(self._checkpoint)
+        return True
 
     def _checkpoint(self) -> None:
         try:
@@ -174,6 +201,9 @@ class SqliteWriter:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=_THREAD_NAME)
         pool.submit(self._reset)
         pool.shutdown(wait=True)
+        if self._quiet is not None:
+            self._quiet.cancel()
+            self._quiet = None
         checkpointer = self._checkpointer
         self._checkpointer = ThreadPoolExecutor(
             1, thread_name_prefix=_CHECKPOINT_THREAD, initializer=lowest_priority
