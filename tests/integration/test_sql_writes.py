@@ -227,6 +227,23 @@ async def test_postgres_without_a_statement_cache(postgres_url: str) -> None:
     await db.dispose()
 
 
+async def writer_on(path: Path) -> tuple[Database, str, sqlite_writer.SqliteWriter]:
+    """A migrated SQLite file with one user: the database, the user's id, its writer."""
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    await db.upgrade()
+    user_id = await add_user(db, NOW)
+    assert db._writer is not None
+    return db, user_id, db._writer
+
+
+async def open_sessions(db: Database, user_id: str, count: int, tag: str) -> None:
+    """``count`` sessions of the user, one write each."""
+    for n in range(count):
+        assert await SqlSessions(db).create(
+            NewSession(session=a_session(user_id), refresh_hash=f"{tag}{n:063d}", credential="x")
+        )
+
+
 async def checkpointed(writer: sqlite_writer.SqliteWriter, after: object = None) -> None:
     """Wait for the pause to start a checkpoint (another than ``after``), and for it."""
     for _ in range(200):
@@ -255,11 +272,7 @@ async def test_the_wal_is_checkpointed_off_the_writers_thread(
     monkeypatch.setattr(sqlite_writer, "CHECKPOINT_EVERY", 50)
     monkeypatch.setattr(sqlite_writer, "CHECKPOINT_IDLE", 60.0)  # no pause counts
     path = tmp_path / "wal.db"
-    db = Database(f"sqlite+aiosqlite:///{path}")
-    await db.upgrade()
-    user_id = await add_user(db, NOW)
-    writer = db._writer
-    assert writer is not None
+    db, user_id, writer = await writer_on(path)
     loop = asyncio.get_running_loop()
     backstop = await loop.run_in_executor(
         writer._pool, lambda: writer._connect().execute("PRAGMA wal_autocheckpoint").fetchone()
@@ -267,14 +280,9 @@ async def test_the_wal_is_checkpointed_off_the_writers_thread(
     assert backstop == (sqlite_writer.WAL_BACKSTOP_PAGES,)
     assert writer._checkpointing is None
     earlier = writer._writes_since_checkpoint  # the user's
-    for n in range(49 - earlier):
-        assert await SqlSessions(db).create(
-            NewSession(session=a_session(user_id), refresh_hash=f"{n:064d}", credential="x")
-        )
+    await open_sessions(db, user_id, 49 - earlier, "a")
     assert writer._checkpointing is None  # 49 writes: not yet
-    assert await SqlSessions(db).create(
-        NewSession(session=a_session(user_id), refresh_hash="9" * 64, credential="x")
-    )
+    await open_sessions(db, user_id, 1, "b")
     checkpoint = writer._checkpointing
     assert checkpoint is not None
     checkpoint.result(timeout=10)
@@ -295,22 +303,12 @@ async def test_a_pause_in_the_writes_checkpoints_and_the_next_write_starts_the_w
     instead of growing it: a checkpoint between commits never catches up with them."""
     monkeypatch.setattr(sqlite_writer, "CHECKPOINT_IDLE", 0.3)  # no pause mid-burst
     path = tmp_path / "idle.db"
-    db = Database(f"sqlite+aiosqlite:///{path}")
-    await db.upgrade()
-    user_id = await add_user(db, NOW)
-    writer = db._writer
-    assert writer is not None
-    sessions = SqlSessions(db)
-    for n in range(20):
-        assert await sessions.create(
-            NewSession(session=a_session(user_id), refresh_hash=f"{n:064d}", credential="x")
-        )
+    db, user_id, writer = await writer_on(path)
+    await open_sessions(db, user_id, 20, "a")
     burst = wal_frames(path)
     assert writer._checkpointing is None  # none mid-burst
     await checkpointed(writer)
-    await sessions.create(
-        NewSession(session=a_session(user_id), refresh_hash="f" * 64, credential="x")
-    )
+    await open_sessions(db, user_id, 1, "b")
     after = wal_frames(path)
     assert 0 < after < burst / 4  # the one write's frames, from the WAL's start
     await db.dispose()
@@ -322,16 +320,10 @@ async def test_pauses_checkpoint_at_most_once_a_spacing(
     """A write after each pause does not make each pause a checkpoint (and two syncs):
     the next one waits until ``CHECKPOINT_SPACING`` after the last began."""
     monkeypatch.setattr(sqlite_writer, "CHECKPOINT_SPACING", 0.6)
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'spacing.db'}")
-    await db.upgrade()
-    user_id = await add_user(db, NOW)
-    writer = db._writer
-    assert writer is not None
+    db, user_id, writer = await writer_on(tmp_path / "spacing.db")
     await checkpointed(writer)
     first, first_at = writer._checkpointing, writer._last_checkpoint
-    assert await SqlSessions(db).create(
-        NewSession(session=a_session(user_id), refresh_hash="e" * 64, credential="x")
-    )
+    await open_sessions(db, user_id, 1, "a")
     await asyncio.sleep(sqlite_writer.CHECKPOINT_IDLE * 4)  # a pause, within the spacing
     assert writer._checkpointing is first
     await checkpointed(writer, after=first)
@@ -343,11 +335,7 @@ async def test_pauses_checkpoint_at_most_once_a_spacing(
 async def test_the_checkpoints_run_at_the_lowest_cpu_priority(tmp_path: Path) -> None:
     """The checkpointing thread runs at nice 19; the writer's thread and the loop's keep
     the process's priority."""
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'nice.db'}")
-    await db.upgrade()
-    await add_user(db, NOW)  # a write, then a pause: a checkpoint
-    writer = db._writer
-    assert writer is not None
+    db, _, writer = await writer_on(tmp_path / "nice.db")  # writes, then a pause
     await checkpointed(writer)
     loop = asyncio.get_running_loop()
 
