@@ -13,6 +13,7 @@ import struct
 import sys
 import threading
 import uuid
+from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -328,6 +329,27 @@ async def test_pauses_checkpoint_at_most_once_a_spacing(
     assert writer._checkpointing is first
     await checkpointed(writer, after=first)
     assert writer._last_checkpoint - first_at >= 0.6
+    await db.dispose()
+
+
+async def test_a_burst_that_ends_while_a_checkpoint_runs_is_checkpointed_in_the_pause(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writes past ``CHECKPOINT_EVERY`` while a checkpoint still runs are not left in
+    the WAL when they stop: the pause after them checkpoints once that one is done."""
+    monkeypatch.setattr(sqlite_writer, "CHECKPOINT_EVERY", 5)
+    monkeypatch.setattr(sqlite_writer, "CHECKPOINT_SPACING", 0.0)
+    db, user_id, writer = await writer_on(tmp_path / "tail.db")
+    await checkpointed(writer)
+    running: Future[None] = Future()
+    writer._checkpointing = running  # as if a long checkpoint were still copying
+    await open_sessions(db, user_id, 6, "a")
+    assert writer._checkpointing is running
+    await asyncio.sleep(sqlite_writer.CHECKPOINT_IDLE * 3)
+    assert writer._checkpointing is running  # looked, found it running: looks again
+    running.set_result(None)
+    await checkpointed(writer, after=running)
+    assert writer._writes_since_checkpoint == 0
     await db.dispose()
 
 

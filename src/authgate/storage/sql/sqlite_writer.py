@@ -115,9 +115,9 @@ class SqliteWriter:
         """Count a write; checkpoint after a burst, or watch for the next pause."""
         self._writes_since_checkpoint += 1
         self._last_write = loop.time()
-        if self._writes_since_checkpoint >= CHECKPOINT_EVERY:
-            self._start_checkpoint(loop)
-        elif self._quiet is None or self._quiet.when() < self._last_write - 1.0:
+        if self._writes_since_checkpoint >= CHECKPOINT_EVERY and self._start_checkpoint(loop):
+            return
+        if self._quiet is None or self._quiet.when() < self._last_write - 1.0:
             # (a timer long past its time belongs to an event loop that stopped)
             self._quiet = loop.call_at(self._last_write + CHECKPOINT_IDLE, self._on_quiet, loop)
 
