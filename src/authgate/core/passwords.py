@@ -112,9 +112,10 @@ def _malloc_trim() -> Callable[[], object] | None:
     return lambda: trim(0)
 
 
-def _lower_thread_priority(niceness: int) -> None:
-    # Linux applies nice values per thread: a hashing thread yields the core to the
-    # event loop thread whenever both want it.
+def lower_thread_priority(niceness: int) -> None:
+    """Give the calling thread this nice value. Linux applies nice values per thread:
+    a hashing (or checkpointing) thread yields the core to the event loop thread
+    whenever both want it; elsewhere nothing changes."""
     with contextlib.suppress(OSError, AttributeError):
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
 
@@ -154,7 +155,7 @@ class Passwords:
         self._pool = ThreadPoolExecutor(
             max_workers=concurrency,
             thread_name_prefix="authgate-hash",
-            initializer=_lower_thread_priority,
+            initializer=lower_thread_priority,
             initargs=(niceness,),
         )
         # A real hash of a random password: an unknown email is checked against it

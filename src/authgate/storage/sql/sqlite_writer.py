@@ -27,14 +27,12 @@ WAL only grows. SQLite's own checkpoint remains as a backstop, at
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import sqlite3
-import sys
-import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
+
+from authgate.core.passwords import lower_thread_priority
 
 #: SQL with ``:name`` parameters, and the driver's values for them.
 Statement = tuple[str, Mapping[str, Any]]
@@ -63,16 +61,19 @@ def sqlite_pragmas(busy_timeout: float) -> tuple[str, ...]:
     )
 
 
-def lowest_priority() -> None:
-    """Give the calling thread the lowest CPU priority (nice 19; on Linux a thread's
-    own), so that on a busy core the event loop and the writer go first."""
-    if sys.platform == "linux":
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
-
-
 _THREAD_NAME = "authgate-sqlite-write"
-_CHECKPOINT_THREAD = "authgate-sqlite-checkpoint"
+
+
+def _checkpoint_thread() -> ThreadPoolExecutor:
+    """The checkpoints' thread, at the lowest CPU priority (nice 19): copying pages
+    scattered over a large file takes tens of milliseconds, and on a busy core the
+    event loop and the writer go first."""
+    return ThreadPoolExecutor(
+        1,
+        thread_name_prefix="authgate-sqlite-checkpoint",
+        initializer=lower_thread_priority,
+        initargs=(19,),
+    )
 
 
 class GuardMissed(Exception):
@@ -87,9 +88,7 @@ class SqliteWriter:
         self._pragmas = sqlite_pragmas(busy_timeout)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=_THREAD_NAME)
         self._connection: sqlite3.Connection | None = None
-        self._checkpointer = ThreadPoolExecutor(
-            1, thread_name_prefix=_CHECKPOINT_THREAD, initializer=lowest_priority
-        )
+        self._checkpointer = _checkpoint_thread()
         self._checkpoint_connection: sqlite3.Connection | None = None
         self._checkpointing: Future[None] | None = None
         self._writes_since_checkpoint = 0
@@ -205,9 +204,7 @@ class SqliteWriter:
             self._quiet.cancel()
             self._quiet = None
         checkpointer = self._checkpointer
-        self._checkpointer = ThreadPoolExecutor(
-            1, thread_name_prefix=_CHECKPOINT_THREAD, initializer=lowest_priority
-        )
+        self._checkpointer = _checkpoint_thread()
         checkpointer.submit(self._checkpoint)  # leave the WAL folded into the file
         checkpointer.submit(self._close_checkpointer)
         checkpointer.shutdown(wait=True)
