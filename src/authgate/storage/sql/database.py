@@ -40,7 +40,7 @@ log = logging.getLogger("authgate.storage")
 
 #: The newest migration's revision (tests/unit/test_schema_head.py keeps it equal to
 #: Alembic's head).
-SCHEMA_HEAD = "0008"
+SCHEMA_HEAD = "0009"
 MIGRATIONS = Path(__file__).resolve().parent.parent.parent / "migrations"
 #: PostgreSQL advisory lock key that serialises migrations of concurrent instances.
 _MIGRATION_LOCK = 0x6175_7468_6761_7465 & 0x7FFF_FFFF_FFFF_FFFF

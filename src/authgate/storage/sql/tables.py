@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -94,6 +95,15 @@ sessions = Table(
     # purged, moved in steps (migration 0008). NULL: written before 0008.
     Column("idle_until", UTCDateTime, nullable=True),
     Index("ix_sessions_user_id", "user_id"),
+    # Live sessions only, newest last: a login's trim and the sessions page (0009).
+    Index(
+        "ix_sessions_live",
+        "user_id",
+        "created_at",
+        "id",
+        sqlite_where=text("revoked_at IS NULL"),
+        postgresql_where=text("revoked_at IS NULL"),
+    ),
 )
 
 refresh_tokens = Table(
