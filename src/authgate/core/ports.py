@@ -78,7 +78,7 @@ class SessionStore(Protocol):
 
     async def trim(self, user_id: str, keep: int, now: datetime) -> list[str]:
         """Revoke the user's oldest live sessions beyond the newest ``keep``; return
-        their ids. A store may end them in batches (the SQL store: 1,000 a call)."""
+        their ids."""
         ...
 
     async def find_refresh(self, refresh_hash: str) -> RefreshRecord | None: ...

@@ -18,17 +18,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    Integer,
-    bindparam,
-    case,
-    delete,
-    func,
-    insert,
-    literal_column,
-    select,
-    update,
-)
+from sqlalchemy import bindparam, case, delete, func, insert, select, update
 
 from authgate.core.models import NewSession, RefreshRecord, Rotation, Session
 from authgate.storage.sql.database import Database
@@ -180,8 +170,6 @@ _LIST_ACTIVE = Prepared(
     )
     .order_by(sessions.c.created_at.desc())
 )
-#: The most sessions one login's trim ends (the next login ends any beyond).
-TRIM_BATCH = 1000
 #: A user's live sessions beyond the newest ``keep`` (the login's session cap).
 _BEYOND_NEWEST = Prepared(
     select(sessions.c.id)
@@ -192,9 +180,6 @@ _BEYOND_NEWEST = Prepared(
     )
     .order_by(sessions.c.created_at.desc(), sessions.c.id.desc())
     .offset(bindparam("keep"))
-    # A constant limit, so that PostgreSQL walks ix_sessions_live backwards even when
-    # its statistics take a user with many ended sessions for one with many live ones.
-    .limit(literal_column(str(TRIM_BATCH), Integer))
 )
 #: The columns of ``select(sessions)``, which the queries above start with.
 _SESSION_COLUMNS = len(sessions.c)
