@@ -18,8 +18,8 @@ A refresh changes none of its columns, so on PostgreSQL it stays a HOT update.
 Ending a session moves its entry, once.
 
 Building it reads the whole ``sessions`` table; writes to it wait meanwhile (in the
-migration's transaction, like every other): about 6 s on SQLite and 8 s on
-PostgreSQL at five million sessions (docs/deploy.md).
+migration's transaction, like every other): 5 to 8 s on either backend at five
+million sessions (docs/deploy.md).
 
 Revision ID: 0009
 Revises: 0008
