@@ -9,14 +9,12 @@ environment. Elsewhere the command calls :func:`run` itself.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import ctypes.util
 import os
 import sys
 
 from authgate.core.errors import ConfigurationError
 from authgate.core.settings import Settings, load_settings
+from authgate.libc import name_process
 from authgate.logconfig import log_config
 
 USAGE = "usage: python -m authgate.serving HOST PORT WORKERS ACCESS_LOG(0|1)"
@@ -58,20 +56,9 @@ def exec_fresh(*, host: str, port: int, workers: int, access_log: bool) -> None:
     os.execv(sys.executable, [sys.executable, "-m", "authgate.serving", *argv])  # noqa: S606
 
 
-#: prctl()'s option that names the calling thread (and the threads it starts).
-_PR_SET_NAME = 15
-
-
-def _name_process(name: bytes = b"authgate") -> None:
-    """Keep the name ``ps``, ``top`` and ``pgrep`` show (the interpreter's otherwise)."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").prctl(_PR_SET_NAME, name)
-
-
 def main(argv: list[str]) -> int:
     """Entry point of the fresh interpreter (arguments already checked by the CLI)."""
-    _name_process()
+    name_process(b"authgate")
     try:
         host, port, workers, access_log = argv
         numbers = int(port), int(workers)

@@ -7,11 +7,7 @@ line to stderr and exit non-zero; no tracebacks.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import ctypes.util
 import os
-import sys
 
 import typer
 
@@ -24,6 +20,7 @@ from authgate.cli.mail import mail_app
 from authgate.cli.server import serve
 from authgate.cli.tokens import token_app
 from authgate.cli.users import user_app
+from authgate.libc import limit_malloc_arenas
 
 app = typer.Typer(
     help="authgate: JWT authentication service and toolkit.",
@@ -41,9 +38,6 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(mail_app, name="mail")
 app.add_typer(client_app, name="client")
 
-#: glibc's mallopt() parameter for the number of arenas.
-_M_ARENA_MAX = -8
-
 
 def _one_malloc_arena() -> None:
     """Give every thread of this process (and of its worker processes) glibc's main
@@ -51,10 +45,7 @@ def _one_malloc_arena() -> None:
     where ``malloc_trim`` can hand it back to the OS once logins pause (see
     ``core/passwords.py``); a per-thread arena would keep it for good."""
     os.environ.setdefault("MALLOC_ARENA_MAX", "1")  # read by worker processes at start
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-            libc.mallopt(_M_ARENA_MAX, int(os.environ["MALLOC_ARENA_MAX"]))
+    limit_malloc_arenas(int(os.environ["MALLOC_ARENA_MAX"]))
 
 
 def main() -> None:

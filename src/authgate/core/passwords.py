@@ -15,11 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
-import ctypes.util
 import logging
 import os
-import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +30,7 @@ from pwdlib.hashers.bcrypt import BcryptHasher
 
 from authgate.core.errors import ValidationFailed
 from authgate.core.ports import Clock
+from authgate.libc import malloc_trim
 
 log = logging.getLogger("authgate.passwords")
 
@@ -100,18 +98,6 @@ def is_encodable(text: str) -> bool:
 IDLE_TRIM_SECONDS = 2.0
 
 
-def _malloc_trim() -> Callable[[], object] | None:
-    """glibc's ``malloc_trim(0)``, which hands freed heap pages back to the OS."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-    except (OSError, AttributeError):
-        return None
-    trim.argtypes = [ctypes.c_size_t]
-    return lambda: trim(0)
-
-
 def lower_thread_priority(niceness: int) -> None:
     """Give the calling thread this nice value. Linux applies nice values per thread:
     a hashing (or checkpointing) thread yields the core to the event loop thread
@@ -164,7 +150,7 @@ class Passwords:
         # like every hash: Argon2's 19 MiB buffer then lives in the hashing thread's
         # memory arena, reused by each hash, instead of being kept by a second one.
         self._dummy = self._pool.submit(self._hasher.hash, os.urandom(16).hex())
-        self._trim = _malloc_trim() if trim is True else (trim or None)
+        self._trim = malloc_trim() if trim is True else (trim or None)
         self._hashes = 0
         self._floor: float | None = None
 
