@@ -106,7 +106,8 @@ def test_sign_in_with_another_authgate_from_the_sign_in_page(
 ) -> None:
     """The first authgate's sign-in page has a button per provider; the second
     authgate (its provider) signs the user in on its own pages and sends them back,
-    signed in, with the identity under Linked accounts."""
+    signed in, with the identity under Linked accounts; it cannot be unlinked while it
+    is the only way in."""
     upstream = provider(launcher)
     register_user(upstream, "grace@example.com")
 
@@ -129,6 +130,9 @@ def test_sign_in_with_another_authgate_from_the_sign_in_page(
     assert page.url.startswith(first.url), page.url
     page.get_by_role("link", name="Security").click()
     linked = page.get_by_role("region", name="Linked accounts")
+    expect(linked.get_by_text("Corp SSO · grace@example.com")).to_be_visible()
+    linked.get_by_role("button", name="Unlink", exact=True).click()
+    expect(linked.get_by_role("alert")).to_contain_text("This is your only way to sign in.")
     expect(linked.get_by_text("Corp SSO · grace@example.com")).to_be_visible()
 
 

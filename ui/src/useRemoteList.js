@@ -4,6 +4,11 @@ import { appendPage, pageParams, readPage } from './paging.js';
 
 // A list read from the API, loaded on mount and on `load()`; a 401 is left to the
 // axios interceptor (it refreshes or sends the user to sign in).
+//
+// `remove(url, gone, describe)` deletes one of its items: `DELETE url`, then the items
+// `gone(item)` matches leave the list. A failure other than 401 is shown
+// (`describe(failure)`, else the usual message) and the list is read again. It
+// resolves to whether the item was deleted.
 export function useRemoteList(api, path, t, setError) {
   const [items, setItems] = useState(null);
 
@@ -15,11 +20,28 @@ export function useRemoteList(api, path, t, setError) {
     }
   }, [api, path, t, setError]);
 
+  const remove = useCallback(
+    async (url, gone, describe) => {
+      setError(null);
+      try {
+        await api.delete(url);
+        setItems((list) => list.filter((item) => !gone(item)));
+        return true;
+      } catch (failure) {
+        if (failure?.response?.status === 401) return false;
+        setError(describe ? describe(failure) : describeError(failure, t));
+        await load();
+        return false;
+      }
+    },
+    [api, t, setError, load],
+  );
+
   useEffect(() => {
     load();
   }, [load]);
 
-  return [items, setItems, load];
+  return [items, setItems, load, remove];
 }
 
 /**

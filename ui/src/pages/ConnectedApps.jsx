@@ -1,23 +1,15 @@
 import { useId, useState } from 'react';
-import { describeError } from '../messages.js';
 import { useRemoteList } from '../useRemoteList.js';
 
 /** The applications the user let sign them in through authgate; revoke one. */
 export default function ConnectedApps({ api, t }) {
   const id = useId();
   const [error, setError] = useState(null);
-  const [apps, setApps, load] = useRemoteList(api, '/auth/consents', t, setError);
+  const [apps, , , remove] = useRemoteList(api, '/auth/consents', t, setError);
 
-  async function revoke(app) {
-    setError(null);
-    try {
-      await api.delete(`/auth/consents/${encodeURIComponent(app.client_id)}`);
-      setApps((list) => list.filter((a) => a.client_id !== app.client_id));
-    } catch (failure) {
-      if (failure?.response?.status === 401) return;
-      setError(describeError(failure, t));
-      await load();
-    }
+  function revoke(app) {
+    const url = `/auth/consents/${encodeURIComponent(app.client_id)}`;
+    return remove(url, (a) => a.client_id === app.client_id);
   }
 
   return (

@@ -6,18 +6,15 @@ import { useRemoteList } from '../useRemoteList.js';
 export default function LinkedAccounts({ api, t }) {
   const id = useId();
   const [error, setError] = useState(null);
-  const [linked, setLinked, load] = useRemoteList(api, '/auth/identities', t, setError);
+  const [linked, , , remove] = useRemoteList(api, '/auth/identities', t, setError);
 
-  async function unlink(identity) {
-    setError(null);
-    try {
-      await api.delete(`/auth/identities/${encodeURIComponent(identity.provider)}`);
-      setLinked((list) => list.filter((i) => i.provider !== identity.provider));
-    } catch (failure) {
-      if (failure?.response?.status === 401) return;
-      setError(failure?.response?.status === 403 ? t.lastWayIn : describeError(failure, t));
-      await load();
-    }
+  function unlink(identity) {
+    const url = `/auth/identities/${encodeURIComponent(identity.provider)}`;
+    return remove(
+      url,
+      (i) => i.provider === identity.provider,
+      (failure) => (failure?.response?.status === 403 ? t.lastWayIn : describeError(failure, t)),
+    );
   }
 
   if (!linked?.length && !error) return null;

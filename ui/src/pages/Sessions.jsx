@@ -1,5 +1,4 @@
 import { useId, useMemo, useState } from 'react';
-import { describeError } from '../messages.js';
 import { useRemoteList } from '../useRemoteList.js';
 
 const BROWSERS = [
@@ -35,22 +34,11 @@ export default function Sessions({ api, t, language, onSignedOut }) {
     [language],
   );
 
-  const [sessions, setSessions, load] = useRemoteList(api, '/auth/sessions', t, setError);
+  const [sessions, , , remove] = useRemoteList(api, '/auth/sessions', t, setError);
 
   async function revoke(session) {
-    setError(null);
-    try {
-      await api.delete(`/auth/sessions/${session.id}`);
-      if (session.current) {
-        onSignedOut(); // the server cleared this browser's cookies
-        return;
-      }
-      setSessions((list) => list.filter((s) => s.id !== session.id));
-    } catch (failure) {
-      if (failure?.response?.status === 401) return;
-      setError(describeError(failure, t));
-      await load();
-    }
+    const ended = await remove(`/auth/sessions/${session.id}`, (s) => s.id === session.id);
+    if (ended && session.current) onSignedOut(); // the server cleared this browser's cookies
   }
 
   return (
