@@ -365,3 +365,8 @@ async def make_client() -> AsyncIterator[Callable[[Any], httpx.AsyncClient]]:
     yield make
     for client in clients:
         await client.aclose()
+
+
+# The browser tests' fixtures (Chromium, fresh contexts, a server for the UI), for every
+# module here. Imported last: browser.py takes Server and server_env from this module.
+from tests.integration.browser import browser, new_context, ui_server  # noqa: E402, F401

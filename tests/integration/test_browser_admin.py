@@ -7,7 +7,7 @@ user they act on each have their own browser context (their own cookies), so wha
 the admin does is seen from the other person's browser: disabled, they are signed
 out at their next request and cannot sign in; enabled, they can; their sessions
 ended, they are signed out. Same browser, server fixture, helpers and conventions as
-test_browser.py.
+the other browser tests (browser.py).
 """
 
 from __future__ import annotations
@@ -20,29 +20,22 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 
-from tests.integration import test_browser as browser_tests
-from tests.integration.conftest import AUTHGATE, Server
-from tests.integration.test_browser import (
+from tests.integration.browser import (
     ARTIFACTS,
     PASSWORD,
+    BrowserContext,
+    Locator,
+    Page,
+    Response,
     create_account,
+    expect,
     expect_plans_page,
     expect_sign_in_page,
     sign_in,
 )
+from tests.integration.conftest import AUTHGATE, Server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-try:
-    from playwright.sync_api import BrowserContext, Locator, Page, Response, expect
-except ImportError:  # the browser fixture then skips (fails in CI)
-    pass
-
-# test_browser's fixtures: one Chromium and its authgate servers per module, fresh
-# contexts per test.
-browser = browser_tests.browser
-new_context = browser_tests.new_context
-ui_server = browser_tests.ui_server
 
 NOT_ALLOWED = "This page is for administrators only."
 DISABLED = "This account is disabled."

@@ -5,7 +5,7 @@ The tests act as the person and as their phone: the page shows a QR code and the
 setup key, the test reads the key off the page and computes the codes the app would
 show (pyotp). The server accepts each 30-second step once and only a later one after
 it, so ``Authenticator`` hands out the next unused step (the server takes ±1 step).
-Same browser, server fixture, helpers and conventions as test_browser.py.
+Same browser, server fixture, helpers and conventions as the other browser tests (browser.py).
 """
 
 from __future__ import annotations
@@ -19,30 +19,23 @@ from urllib.parse import urlparse
 import pyotp
 import pytest
 
-from tests.integration import test_browser as browser_tests
-from tests.integration.conftest import Server
-from tests.integration.test_browser import (
+from tests.integration.browser import (
     ACCESS,
     ARTIFACTS,
     PASSWORD,
+    BrowserContext,
+    Locator,
+    Page,
+    Response,
     create_account,
+    expect,
     expect_plans_page,
     expect_sign_in_page,
     sign_in,
 )
+from tests.integration.conftest import Server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-try:
-    from playwright.sync_api import BrowserContext, Locator, Page, Response, expect
-except ImportError:  # the browser fixture then skips (fails in CI)
-    pass
-
-# test_browser's fixtures: one Chromium and its authgate servers per module, fresh
-# contexts per test.
-browser = browser_tests.browser
-new_context = browser_tests.new_context
-ui_server = browser_tests.ui_server
 
 STEP = 30
 #: The "recent sign-in" of the server that asks to confirm it's you. auth_time is

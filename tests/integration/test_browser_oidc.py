@@ -11,7 +11,11 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from tests.integration import test_browser as browser_tests
+from tests.integration.browser import (
+    BrowserContext,
+    Page,
+    expect,
+)
 from tests.integration.conftest import Launcher
 from tests.integration.oidc_parts import (
     PASSWORD,
@@ -24,14 +28,6 @@ from tests.integration.oidc_parts import (
 from tests.integration.test_browser_mfa import CODE_STEP, Authenticator, set_up_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-try:
-    from playwright.sync_api import BrowserContext, Page, expect
-except ImportError:  # the browser fixture then fails (or skips outside CI)
-    pass
-
-browser = browser_tests.browser
-new_context = browser_tests.new_context
 
 EMAIL = "carol@example.com"
 

@@ -8,7 +8,7 @@ and the server checks the page's origin against it. Chromium takes no IP address
 an RP ID, so the server here runs with ``AUTHGATE_PUBLIC_URL=http://localhost:PORT``
 and the page is opened at that address; the same server reached at
 ``http://127.0.0.1:PORT`` is the wrong origin. Same browser, helpers and
-conventions as test_browser.py.
+conventions as the other browser tests (browser.py).
 """
 
 from __future__ import annotations
@@ -28,36 +28,25 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-from tests.integration import test_browser as browser_tests
-from tests.integration.conftest import Server, server_env
-from tests.integration.test_browser import (
+from tests.integration.browser import (
     ACCESS,
     ARTIFACTS,
     PASSWORD,
     STATIC_INDEX,
+    BrowserContext,
+    CDPSession,
+    Locator,
+    Page,
+    Response,
+    Route,
     assert_no_token_reachable_by_scripts,
     create_account,
+    expect,
     expect_plans_page,
 )
+from tests.integration.conftest import Server, server_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-try:
-    from playwright.sync_api import (
-        BrowserContext,
-        CDPSession,
-        Locator,
-        Page,
-        Response,
-        Route,
-        expect,
-    )
-except ImportError:  # the browser fixture then skips (fails in CI)
-    pass
-
-# test_browser's fixtures: one Chromium per module, fresh contexts per test.
-browser = browser_tests.browser
-new_context = browser_tests.new_context
 
 PASSKEY_BUTTON = "Sign in with a passkey"
 CODE_STEP = "Two-step verification"

@@ -5,7 +5,7 @@ process, ``tests/mailserver.py``); a test reads the mail there and opens its lin
 the page, as a person would. The links are hash routes
 (``{PUBLIC_URL}/#/reset-password?token=…``), so the token never reaches the server
 in a URL: only in a POST body, and afterwards the page takes it out of the address
-bar. Same browser, helpers and conventions as test_browser.py.
+bar. Same browser, helpers and conventions as the other browser tests (browser.py).
 """
 
 from __future__ import annotations
@@ -16,32 +16,26 @@ from typing import Any
 
 import pytest
 
-from tests.integration import test_browser as browser_tests
-from tests.integration.conftest import Server, server_env
-from tests.integration.test_browser import (
+from tests.integration.browser import (
     ARTIFACTS,
     PASSWORD,
     STATIC_INDEX,
+    BrowserContext,
+    Page,
+    Request,
     create_account,
+    expect,
     expect_plans_page,
     expect_sign_in_page,
     sign_in,
 )
+from tests.integration.conftest import Server, server_env
 from tests.mailserver import MailServer, links_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-try:
-    from playwright.sync_api import BrowserContext, Page, Request, expect
-except ImportError:  # the browser fixture then skips (fails in CI)
-    pass
-
 NEW_PASSWORD = "a brand new passphrase"
 BANNER = "Address verification"  # the unverified-address banner's region
-
-# test_browser's fixtures: one Chromium per module, and fresh contexts per test.
-browser = browser_tests.browser
-new_context = browser_tests.new_context
 
 
 # -- the servers: one mail server and authgate(s) sending to it, per module ----------
