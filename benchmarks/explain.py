@@ -19,7 +19,6 @@ from typing import Any
 
 import seed
 from sqlalchemy import Executable
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
 
 from authgate.storage.sql import directory, events, revocations, sessions, users
@@ -90,21 +89,14 @@ async def explain_postgres(url: str, analyze: bool) -> None:
     connection = await asyncpg.connect(
         make_url(url).set(drivername="postgresql").render_as_string(False)
     )
-    dialect = postgresql.asyncpg.dialect()  # type: ignore[attr-defined]
     try:
         for name, statement, params in hot_queries():
-            compiled = statement.compile(dialect=dialect)
-            values = compiled.construct_params(params)
-            processors = compiled._bind_processors
-            args = [
-                processors[key](values[key]) if key in processors else values[key]
-                for key in compiled.positiontup or ()
-            ]
+            form = Prepared(statement).postgres  # as the server sends it
             how = "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)" if analyze else "EXPLAIN (COSTS OFF)"
             transaction = connection.transaction()
             await transaction.start()
             try:
-                rows = await connection.fetch(f"{how} {compiled}", *args)
+                rows = await connection.fetch(f"{how} {form.sql}", *form.args(params))
             finally:
                 await transaction.rollback()
             print(f"-- {name}\n" + "\n".join(f"   {row[0]}" for row in rows))

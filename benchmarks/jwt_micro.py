@@ -25,6 +25,7 @@ from typing import Any
 
 import cryptography
 import jwt
+from cryptography.hazmat.backends import default_backend
 
 from authgate.core.jose import RSA_BITS, SigningKey, new_private_key, public_jwk
 from authgate.core.keys import KeyRing
@@ -109,7 +110,7 @@ def main() -> None:
         return
     print(
         f"PyJWT {jwt.__version__}, cryptography {cryptography.__version__} "
-        f"({cryptography.hazmat.backends.default_backend().openssl_version_text()}), "
+        f"({default_backend().openssl_version_text()}), "
         f"Python {platform.python_version()}, {platform.machine()}; RSA {RSA_BITS} bits; "
         f"best of {args.repeat} x {args.rounds}"
     )

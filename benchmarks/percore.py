@@ -125,6 +125,7 @@ def wal_state(url: str) -> tuple[int, int, int] | None:
             row = await conn.fetchrow(WAL_STATE)
         finally:
             await conn.close()
+        assert row is not None  # the query returns one row
         return int(row[0]), int(row[1]), int(row[2])
 
     time.sleep(1.5)

@@ -222,7 +222,7 @@ async def seed_postgres(url: str, plan: Plan) -> dict[str, float]:
         # Foreign keys are not checked row by row while loading (the rows refer to
         # each other by construction); needs a superuser, as a restore does.
         await connection.execute("SET session_replication_role = replica")
-        dialect = postgresql.dialect()
+        dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
         for table, columns, rows, count in plan.tables():
             started = time.perf_counter()
             for index in table.indexes:
