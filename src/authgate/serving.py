@@ -11,24 +11,38 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from authgate.core.errors import ConfigurationError
 from authgate.core.settings import Settings, load_settings
 from authgate.libc import name_process
 from authgate.logconfig import log_config
 
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
 USAGE = "usage: python -m authgate.serving HOST PORT WORKERS ACCESS_LOG(0|1)"
 #: Exit status of a configuration error, as the CLI's.
 EXIT_CONFIG = 2
 
 
+def served_app() -> FastAPI:
+    """The app, as uvicorn builds it in the serving process or in each worker process:
+    a worker is a fresh interpreter, which ``ps`` and ``top`` would otherwise show by
+    the interpreter's name."""
+    from authgate.web.app import create_app
+
+    name_process(b"authgate")
+    return create_app()
+
+
 def run(settings: Settings, *, host: str, port: int, workers: int, access_log: bool) -> None:
-    """Serve ``authgate.web.app:create_app`` with uvicorn (uvloop, httptools)."""
+    """Serve :func:`served_app` with uvicorn (uvloop, httptools)."""
     import uvicorn
 
     proxies = settings.trusted_proxies
     uvicorn.run(
-        "authgate.web.app:create_app",
+        "authgate.serving:served_app",
         factory=True,
         host=host,
         port=port,

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import SharedRedis
 from tests.integration.conftest import AUTHGATE, Server, server_env
 
 pytestmark = pytest.mark.slow
@@ -49,6 +50,24 @@ def test_serve_replaces_itself_with_a_fresh_server(
     # uvicorn shuts down, then ends with the signal it was sent, as a process should
     assert server.process.wait(timeout=15) == -signal.SIGTERM
     assert "Application shutdown complete" in server.log()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+def test_worker_processes_have_the_server_name(
+    start_server: Callable[..., Server], shared_redis: SharedRedis
+) -> None:
+    """With --workers 2, uvicorn's worker processes (fresh interpreters) are named
+    "authgate" too, as ``ps``, ``top`` and ``pgrep`` show them."""
+    server = start_server(["--workers", "2"], **shared_redis.env())
+    assert server.process is not None
+    with server.client() as client:
+        assert client.get("/healthz").status_code == 200
+    children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children")
+    workers = [int(pid) for pid in children.read_text().split()]
+    names = {pid: Path(f"/proc/{pid}/comm").read_text().strip() for pid in workers}
+    serving = [pid for pid in workers if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    assert len(serving) == 2, names
+    assert {names[pid] for pid in serving} == {"authgate"}, names
 
 
 def test_a_started_server_has_not_loaded_what_it_loads_on_first_use(tmp_path: Path) -> None:
