@@ -20,7 +20,6 @@ class Lifetimes:
     def __init__(self, context: ServiceContext) -> None:
         self.idle = context.settings.refresh_ttl_seconds
         self.absolute = context.settings.session_max_age_seconds
-        self.tokens = context.tokens
         self.context = context
 
     def end(self, session: Session) -> float:
@@ -42,7 +41,7 @@ class Lifetimes:
         """A new access token for ``session`` beside its refresh token ``refresh``."""
         user, now = await self._past_cutoff(user, now)
         token_id = csrf.access_token_id(refresh)
-        access, _ = self.tokens.issue(
+        access, _ = self.context.tokens.issue(
             user_id=user.id,
             email=user.email,
             session_id=session.id,
@@ -57,7 +56,7 @@ class Lifetimes:
         refresh_left = min(self.idle, self.end(session) - now)
         return TokenPair(
             access_token=access,
-            expires_in=self.tokens.ttl,
+            expires_in=self.context.tokens.ttl,
             refresh_token=refresh,
             refresh_expires_in=max(int(refresh_left), 1),
             session_id=session.id,
