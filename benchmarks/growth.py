@@ -208,6 +208,7 @@ def run_one(backend: str, size: int, revocations: int, args: argparse.Namespace)
     result["seed_s"] = seeded
     if args.prewarm:
         result["prewarmed"] = prewarm.prewarm(url)
+    result["cached"] = prewarm.cached(url)
     result["load_before"] = growth_server.load()
     result["add_column_s"], result["drop_column_s"] = growth_server.time_schema_change(url)
     with growth_server.serve(url) as server:
@@ -282,6 +283,8 @@ def table(results: list[Result], backend: str) -> str:
         warmed = "; ".join(r.get("prewarmed", "-") for r in rows)
         how = "pg_prewarm" if backend == "postgres" else "read into the OS page cache"
         lines.append(f"\nPrewarmed ({how}) before each size: {warmed}")
+    cache = ", ".join(str(r.get("cached", "-")) for r in rows)
+    lines.append(f"\nIn the OS page cache before each size (the hot files): {cache}")
     loads = ", ".join(f"{r['load_before']} → {r['load_after']}" for r in rows)
     lines.append(f"\nLoad averages (1/5/15 min) before → after each size: {loads}")
     return "\n".join(lines)

@@ -1,11 +1,14 @@
 """Read a database's hot data into memory before a measurement (``growth.py
 --prewarm``), as a deployment sized for its data would hold it: on PostgreSQL the tables
 a refresh uses and their indexes, into shared buffers (``pg_prewarm``); an SQLite file,
-into the OS page cache (which a VM's host may take back within minutes)."""
+into the OS page cache (which a VM's host may take back within minutes). And tell how
+much of it the OS page cache holds (:func:`cached`), before every measurement."""
 
 from __future__ import annotations
 
 import asyncio
+import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -54,3 +57,57 @@ def _page_cache(path: Path) -> str:
             pass
     took = time.perf_counter() - started
     return f"the file, {path.stat().st_size / 2**20:,.0f} MB in {took:.1f} s"
+
+
+def cached(url: str) -> str:
+    """How much of the database's files the OS page cache holds: an SQLite file and
+    its WAL, or the files of PostgreSQL's hot tables and their indexes (read where the
+    server keeps them, so as root or its owner). Linux, with util-linux's ``fincore``;
+    else "unknown"."""
+    if shutil.which("fincore") is None:
+        return "unknown (no fincore)"
+    if url.startswith("sqlite"):
+        path = Path(url.split("///", 1)[1])
+        files = [path, path.with_name(path.name + "-wal")]
+    else:
+        files = asyncio.run(_relation_files(url))
+    files = [file for file in files if file.is_file()]
+    if not files:
+        return "unknown (the files cannot be read here)"
+    resident = sum(_resident_bytes(file) for file in files)
+    size = sum(file.stat().st_size for file in files)
+    return f"{resident / 2**30:.1f} of {size / 2**30:.1f} GB"
+
+
+def _resident_bytes(file: Path) -> int:
+    done = subprocess.run(
+        ["fincore", "--bytes", "--noheadings", "--output", "RES", str(file)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(done.stdout.strip() or 0)
+
+
+RELATION_FILES = """
+SELECT current_setting('data_directory') || '/' || pg_relation_filepath(c.oid)
+FROM pg_class c
+WHERE c.oid = ANY($1::regclass[])
+   OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = ANY($1::regclass[]))
+"""
+
+
+async def _relation_files(url: str) -> list[Path]:
+    """The hot relations' files, every 1 GB segment of each."""
+    import asyncpg
+
+    conn = await asyncpg.connect(url.replace("+asyncpg", "", 1))
+    try:
+        rows = await conn.fetch(RELATION_FILES, list(HOT_TABLES))
+    finally:
+        await conn.close()
+    files: list[Path] = []
+    for (first,) in rows:
+        base = Path(first)
+        files.extend([base, *sorted(base.parent.glob(f"{base.name}.[0-9]*"))])
+    return files

@@ -3,6 +3,7 @@ checked: they are benchmarks, run by hand; docs/performance.md, "Growth")."""
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 import subprocess
@@ -91,4 +92,9 @@ def test_growth_quick_prints_a_table_per_backend(tmp_path: Path) -> None:
     assert out.count("Prewarmed (pg_prewarm)") == 1
     cached = r"Prewarmed \(read into the OS page cache\) before each size: the file, \d+ MB in "
     assert len(re.findall(cached, out)) == 1
+    # and how much of the hot files the page cache held, for each size and backend (a
+    # user who may not read PostgreSQL's files is told so)
+    held = r"\d+\.\d of \d+\.\d GB" if os.geteuid() == 0 else r"(\d+\.\d of \d+\.\d GB|unknown)"
+    residency = rf"In the OS page cache before each size \(the hot files\): {held}"
+    assert len(re.findall(residency, out)) == 2
     assert plot.stat().st_size > 0
