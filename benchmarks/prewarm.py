@@ -76,6 +76,8 @@ def cached(url: str) -> str:
         return "unknown (the files cannot be read here)"
     resident = sum(_resident_bytes(file) for file in files)
     size = sum(file.stat().st_size for file in files)
+    if size < 2**30:
+        return f"{resident / 2**20:,.0f} of {size / 2**20:,.0f} MB"
     return f"{resident / 2**30:.1f} of {size / 2**30:.1f} GB"
 
 

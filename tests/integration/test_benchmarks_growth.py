@@ -94,7 +94,9 @@ def test_growth_quick_prints_a_table_per_backend(tmp_path: Path) -> None:
     assert len(re.findall(cached, out)) == 1
     # and how much of the hot files the page cache held, for each size and backend (a
     # user who may not read PostgreSQL's files is told so)
-    held = r"\d+\.\d of \d+\.\d GB" if os.geteuid() == 0 else r"(\d+\.\d of \d+\.\d GB|unknown)"
+    held = r"[\d,.]+ of [\d,.]+ [MG]B"
+    if os.geteuid() != 0:
+        held = rf"({held}|unknown)"
     residency = rf"In the OS page cache before each size \(the hot files\): {held}"
     assert len(re.findall(residency, out)) == 2
     assert plot.stat().st_size > 0
