@@ -17,6 +17,7 @@ relaxed for the tests.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -67,32 +68,49 @@ except ImportError:  # the dev extra installs it; without it the tests skip (fai
 # -- the server: `authgate serve` through the CLI -------------------------------------
 
 
-def start_ui_server(home: Path, **env: str) -> Server:
+def start_ui_server(home: Path, *, public_url: bool = False, **env: str) -> Server:
     """``authgate serve`` with its default Secure cookies, reached as "localhost": the
     name Chromium treats as a secure context for Secure cookies and the Web Locks
-    API without TLS."""
+    API without TLS. With ``public_url``, its own address is its
+    AUTHGATE_PUBLIC_URL (the RP ID of its passkeys, the links in its mails): the port
+    is chosen before the start."""
     environment = server_env(home, **{"AUTHGATE_COOKIE_SECURE": "true", **env})
-    return Server(environment, home, url_host="localhost").start()
+    server = Server(environment, home, url_host="localhost")
+    if public_url:
+        server.env["AUTHGATE_PUBLIC_URL"] = server.url
+    return server.start()
 
 
-@pytest.fixture(scope="module")
-def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Server]]:
-    """``authgate serve`` with the given environment overrides (keywords), started once
-    per module and environment, each on its own fresh SQLite file (tests use their
-    own accounts); stopped after the module."""
+@contextlib.contextmanager
+def servers_per_environment(
+    tmp_path_factory: pytest.TempPathFactory, *, public_url: bool = False, **base: str
+) -> Iterator[Callable[..., Server]]:
+    """A function that starts a UI server (:func:`start_ui_server`) for the given
+    environment overrides (keywords, over ``base``): once per set of overrides, each
+    on its own fresh SQLite file (tests use their own accounts); all stopped after."""
     if not STATIC_INDEX.is_file():
         pytest.fail("the built UI is missing: run `npm ci && npm run build` in ui/")
     servers: dict[tuple[tuple[str, str], ...], Server] = {}
 
     def start(**env: Any) -> Server:
-        key = tuple(sorted((k, str(v)) for k, v in env.items()))
+        key = tuple(sorted((k, str(v)) for k, v in {**base, **env}.items()))
         if key not in servers:
-            servers[key] = start_ui_server(tmp_path_factory.mktemp("ui-server"), **dict(key))
+            home = tmp_path_factory.mktemp("ui-server")
+            servers[key] = start_ui_server(home, public_url=public_url, **dict(key))
         return servers[key]
 
-    yield start
-    for server in servers.values():
-        server.stop()
+    try:
+        yield start
+    finally:
+        for server in servers.values():
+            server.stop()
+
+
+@pytest.fixture(scope="module")
+def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Server]]:
+    """UI servers with the given environment overrides (:func:`servers_per_environment`)."""
+    with servers_per_environment(tmp_path_factory) as start:
+        yield start
 
 
 # -- the browser ---------------------------------------------------------------------

@@ -32,7 +32,6 @@ from tests.integration.browser import (
     ACCESS,
     ARTIFACTS,
     PASSWORD,
-    STATIC_INDEX,
     BrowserContext,
     CDPSession,
     Locator,
@@ -43,8 +42,9 @@ from tests.integration.browser import (
     create_account,
     expect,
     expect_plans_page,
+    servers_per_environment,
 )
-from tests.integration.conftest import Server, server_env
+from tests.integration.conftest import Server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -64,23 +64,8 @@ def passkey_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callabl
     """``authgate serve`` at ``http://localhost:PORT`` (its AUTHGATE_PUBLIC_URL, so the
     RP ID is "localhost"), default Secure cookies, the given environment overrides;
     one per set of overrides, each with its own database; stopped after the module."""
-    if not STATIC_INDEX.is_file():
-        pytest.fail("the built UI is missing: run `npm ci && npm run build` in ui/")
-    servers: dict[tuple[tuple[str, str], ...], Server] = {}
-
-    def start(**env: Any) -> Server:
-        key = tuple(sorted((k, str(v)) for k, v in env.items()))
-        if key not in servers:
-            home = tmp_path_factory.mktemp("passkey-server")
-            environment = server_env(home, AUTHGATE_COOKIE_SECURE="true", **dict(key))
-            server = Server(environment, home, url_host="localhost")  # the port is chosen here
-            server.env["AUTHGATE_PUBLIC_URL"] = server.url
-            servers[key] = server.start()
-        return servers[key]
-
-    yield start
-    for server in servers.values():
-        server.stop()
+    with servers_per_environment(tmp_path_factory, public_url=True) as start:
+        yield start
 
 
 def ip_url(server: Server) -> str:

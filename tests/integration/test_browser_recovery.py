@@ -12,14 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from email.message import EmailMessage
-from typing import Any
 
 import pytest
 
 from tests.integration.browser import (
     ARTIFACTS,
     PASSWORD,
-    STATIC_INDEX,
     BrowserContext,
     Page,
     Request,
@@ -27,9 +25,10 @@ from tests.integration.browser import (
     expect,
     expect_plans_page,
     expect_sign_in_page,
+    servers_per_environment,
     sign_in,
 )
-from tests.integration.conftest import Server, server_env
+from tests.integration.conftest import Server
 from tests.mailserver import MailServer, links_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -58,26 +57,9 @@ def recovery_server(
     """``authgate serve`` mailing through ``mail``, its links pointing at itself, with
     the given environment overrides; one per set of overrides, each with its own
     database (tests use their own accounts)."""
-    if not STATIC_INDEX.is_file():
-        pytest.fail("the built UI is missing: run `npm ci && npm run build` in ui/")
-    servers: dict[tuple[tuple[str, str], ...], Server] = {}
-
-    def start(**env: Any) -> Server:
-        key = tuple(sorted((k, str(v)) for k, v in env.items()))
-        if key not in servers:
-            home = tmp_path_factory.mktemp("recovery-server")
-            environment = server_env(
-                home, AUTHGATE_COOKIE_SECURE="true", AUTHGATE_SMTP_URL=mail.url, **dict(key)
-            )
-            # The port is chosen before the start: the links must name it.
-            server = Server(environment, home, url_host="localhost")
-            server.env["AUTHGATE_PUBLIC_URL"] = server.url
-            servers[key] = server.start()
-        return servers[key]
-
-    yield start
-    for server in servers.values():
-        server.stop()
+    smtp = {"AUTHGATE_SMTP_URL": mail.url}
+    with servers_per_environment(tmp_path_factory, public_url=True, **smtp) as start:
+        yield start
 
 
 # -- helpers -------------------------------------------------------------------------
