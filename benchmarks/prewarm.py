@@ -22,12 +22,13 @@ def prewarm(url: str) -> str:
 
 #: The tables a refresh reads and writes: ``--prewarm`` loads them and their indexes.
 HOT_TABLES = ("users", "sessions", "refresh_tokens")
-PREWARM = """
-SELECT c.oid::regclass::text, pg_prewarm(c.oid), pg_relation_size(c.oid)
+#: Those tables (``$1``) and their indexes.
+HOT_RELATIONS = """
 FROM pg_class c
 WHERE c.oid = ANY($1::regclass[])
    OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = ANY($1::regclass[]))
 """
+PREWARM = "SELECT c.oid::regclass::text, pg_prewarm(c.oid), pg_relation_size(c.oid)" + HOT_RELATIONS
 
 
 async def _shared_buffers(url: str) -> str:
@@ -71,11 +72,14 @@ def cached(url: str) -> str:
         files = [path, path.with_name(path.name + "-wal")]
     else:
         files = asyncio.run(_relation_files(url))
-    files = [file for file in files if file.is_file()]
-    if not files:
+    try:
+        files = [file for file in files if file.is_file()]
+        resident = sum(_resident_bytes(file) for file in files)
+        size = sum(file.stat().st_size for file in files)
+    except (OSError, subprocess.CalledProcessError):
         return "unknown (the files cannot be read here)"
-    resident = sum(_resident_bytes(file) for file in files)
-    size = sum(file.stat().st_size for file in files)
+    if not files:
+        return "unknown (no such files)"
     if size < 2**30:
         return f"{resident / 2**20:,.0f} of {size / 2**20:,.0f} MB"
     return f"{resident / 2**30:.1f} of {size / 2**30:.1f} GB"
@@ -91,12 +95,9 @@ def _resident_bytes(file: Path) -> int:
     return int(done.stdout.strip() or 0)
 
 
-RELATION_FILES = """
-SELECT current_setting('data_directory') || '/' || pg_relation_filepath(c.oid)
-FROM pg_class c
-WHERE c.oid = ANY($1::regclass[])
-   OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = ANY($1::regclass[]))
-"""
+RELATION_FILES = (
+    "SELECT current_setting('data_directory') || '/' || pg_relation_filepath(c.oid)" + HOT_RELATIONS
+)
 
 
 async def _relation_files(url: str) -> list[Path]:

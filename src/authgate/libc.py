@@ -8,6 +8,7 @@ import ctypes
 import ctypes.util
 import functools
 import sys
+from collections.abc import Callable
 from typing import Any
 
 #: prctl()'s option that names the calling thread (and the threads it starts).
@@ -45,7 +46,7 @@ def limit_malloc_arenas(count: int) -> None:
         mallopt(_M_ARENA_MAX, count)
 
 
-def malloc_trim() -> Any:
+def malloc_trim() -> Callable[[], object] | None:
     """glibc's ``malloc_trim(0)`` as a function of no arguments, or None."""
     trim = _function("malloc_trim")
     if trim is None:
