@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from jwt.algorithms import HMACAlgorithm
 
+from authgate.core import jose
 from authgate.core import tokens as token_module
 from authgate.core.errors import TokenExpired, TokenInvalid
+from authgate.core.jose import SigningKey
 from authgate.core.keys import KeyRing
 from authgate.core.tokens import AccessTokens
 
@@ -132,3 +137,43 @@ def test_not_yet_valid_is_not_remembered_as_refused(tokens: AccessTokens) -> Non
         tokens.verify(future, NOW)
     assert future not in tokens._refused
     assert tokens.verify(future, NOW + 60).id == "u1"
+
+
+def test_signing_matches_pyjwt() -> None:
+    """A token signed through our parser is byte for byte what jwt.encode makes."""
+    key = SigningKey(algorithm="HS256", kid=None, key=SECRET)
+    claims = {"sub": "u1", "email": "a@example.com", "iat": 1, "exp": 2, "roles": ["admin"]}
+    assert jose.sign(claims, key) == jwt.encode(claims, SECRET, algorithm="HS256")
+    keyed = SigningKey(algorithm="HS256", kid="k1", key=SECRET)
+    expected = jwt.encode(claims, SECRET, algorithm="HS256", headers={"kid": "k1"})
+    assert jose.sign(claims, keyed) == expected
+
+
+def test_a_secret_is_checked_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The secret's key checks run on its first token, not on every one."""
+    checks: list[bytes] = []
+    original = HMACAlgorithm.prepare_key
+
+    def counted(self: HMACAlgorithm, key: str | bytes) -> bytes:
+        checks.append(key if isinstance(key, bytes) else key.encode())
+        return original(self, key)
+
+    monkeypatch.setattr(HMACAlgorithm, "prepare_key", counted)
+    ring = KeyRing.hmac(b"a-secret-only-this-test-uses-0123456789")
+    fresh = AccessTokens(ring, ttl=900, leeway=10)
+    for _ in range(3):
+        fresh.verify(issue(fresh), NOW)
+    assert checks == [b"a-secret-only-this-test-uses-0123456789"]
+
+
+@pytest.mark.parametrize("kind", ["pem", "der"])
+def test_a_public_key_as_secret_is_refused_every_time(kind: str) -> None:
+    """HMAC keyed with a public key (RFC 8725 §3.1) fails on every use, not only the
+    first: a refused secret is never remembered as checked."""
+    public = ed25519.Ed25519PrivateKey.generate().public_key()
+    encoding = serialization.Encoding.PEM if kind == "pem" else serialization.Encoding.DER
+    secret = public.public_bytes(encoding, serialization.PublicFormat.SubjectPublicKeyInfo)
+    key = SigningKey(algorithm="HS256", kid=None, key=secret)
+    for _ in range(2):
+        with pytest.raises(jwt.InvalidKeyError):
+            jose.sign({"sub": "u1"}, key)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
 
-from authgate.web.authenticate import protected_operations
+from authgate.web.authenticate import by_method, protected_operations
 from tests.helpers import bearer, signed_up
 
 
@@ -26,6 +27,26 @@ def test_the_protected_routes_come_from_the_schema(gate_app: tuple[Any, Any]) ->
     paths = {pattern for _, pattern in guarded}
     for open_path in ("^/auth/login$", "^/auth/register$", "^/auth/refresh$", "^/healthz$"):
         assert open_path not in paths
+
+
+def test_one_pattern_per_method_matches_as_the_routes_do(gate_app: tuple[Any, Any]) -> None:
+    """The middleware's one pattern per method guards exactly the paths the routes'
+    own patterns do: each route's path, its neighbours, and the open routes."""
+    app, _ = gate_app
+    operations = protected_operations(app, "OAuth2PasswordBearer")
+    combined = by_method(operations)
+    paths = {"/auth/login", "/auth/refresh", "/plans/", "/plansx", "/plans/1/2", "/", ""}
+    for pattern, _methods in operations:
+        path = re.sub(r"\(\?P<\w+>\[\^/\]\+\)", "x-1", pattern.pattern)
+        path = path.strip("^$").replace("\\", "")
+        paths |= {path, path + "/", path + "/more", path[:-1]}
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"):
+        for path in paths:
+            expected = any(method in ms and p.match(path) for p, ms in operations)
+            found = method in combined and combined[method].match(path) is not None
+            assert found == expected, (method, path)
+    assert combined["GET"].match("/auth/sessions")
+    assert not combined["POST"].match("/auth/login")
 
 
 async def test_a_bad_token_is_refused_before_the_body_is_read(client: httpx.AsyncClient) -> None:

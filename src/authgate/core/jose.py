@@ -29,7 +29,7 @@ from typing import Any, Protocol
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from jwt.algorithms import get_default_algorithms
+from jwt.algorithms import HMACAlgorithm, get_default_algorithms
 
 from authgate.core.errors import TokenInvalid
 
@@ -46,9 +46,51 @@ _THUMBPRINT_MEMBERS = {
     "RSA": ("e", "kty", "n"),
     "OKP": ("crv", "kty", "x"),
 }
-#: One parser for every verification: it holds no state beyond its algorithm table,
-#: and each call names the one algorithm it accepts.
-_JWS = jwt.PyJWS(algorithms=["HS256", *ASYMMETRIC_ALGORITHMS])
+#: Secrets whose checks passed (:class:`_SecretCheckedOnce`), for every parser of the
+#: process: a ring holds one or a few.
+_PASSED_SECRETS: dict[bytes, bytes] = {}
+_PASSED_SECRETS_MAX = 16
+
+
+class _SecretCheckedOnce(HMACAlgorithm):
+    """HS256 whose key checks run once per secret instead of on every token.
+
+    PyJWT refuses an HMAC secret that is a PEM, SSH, DER or JWK key (RFC 8725 §3.1)
+    by trying to parse it as each, DER as a public key and as a certificate: on every
+    signature and verification, 8 µs of a login's 19 µs of signing here, and far
+    more on a cache that Argon2 has just swept. The verdict depends on the secret
+    alone, so a secret that passed is not parsed again; one that fails raises as
+    before, every time.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(HMACAlgorithm.SHA256)
+
+    def prepare_key(self, key: str | bytes) -> bytes:
+        raw = key.encode() if isinstance(key, str) else key
+        prepared = _PASSED_SECRETS.get(raw)
+        if prepared is None:
+            prepared = super().prepare_key(key)
+            if len(_PASSED_SECRETS) >= _PASSED_SECRETS_MAX:
+                _PASSED_SECRETS.clear()
+            _PASSED_SECRETS[raw] = prepared
+        return prepared
+
+
+def new_parser(algorithms: Iterable[str]) -> jwt.PyJWS:
+    """A JWS parser and signer that knows only ``algorithms``."""
+    known = sorted(algorithms)
+    jws = jwt.PyJWS(algorithms=known)
+    if "HS256" in known:
+        jws.unregister_algorithm("HS256")
+        jws.register_algorithm("HS256", _SecretCheckedOnce())
+    return jws
+
+
+#: One parser and signer for every token: it holds no state beyond its algorithm
+#: table (and the secrets that passed their check), and each call names the one
+#: algorithm it accepts.
+_JWS = new_parser(["HS256", *ASYMMETRIC_ALGORITHMS])
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,11 +125,6 @@ class TokenRules:
 
 
 # -- JWS -------------------------------------------------------------------------------
-
-
-def new_parser(algorithms: Iterable[str]) -> jwt.PyJWS:
-    """A JWS parser that knows only ``algorithms``."""
-    return jwt.PyJWS(algorithms=sorted(algorithms))
 
 
 def read_header(token: str, rules: TokenRules) -> dict[str, Any]:
@@ -151,7 +188,9 @@ def signed_claims(
 def sign(claims: Mapping[str, Any], key: SigningKey) -> str:
     """A compact JWS of ``claims`` under ``key`` (its ``kid`` in the header, if any)."""
     headers = {"kid": key.kid} if key.kid is not None else None
-    return jwt.encode(dict(claims), key.key, algorithm=key.algorithm, headers=headers)
+    # As jwt.encode serialises a payload of plain JSON values (ours are: no datetimes).
+    payload = json.dumps(dict(claims), separators=(",", ":")).encode()
+    return _JWS.encode(payload, key.key, algorithm=key.algorithm, headers=headers)
 
 
 def decode_unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:

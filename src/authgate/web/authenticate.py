@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 
 log = logging.getLogger("authgate.web")
+#: The start of a named group in a path pattern (``{user_id}`` becomes one).
+_GROUP_NAME = re.compile(r"\(\?P<\w+>")
 
 
 def protected_operations(app: FastAPI, scheme: str) -> list[tuple[re.Pattern[str], frozenset[str]]]:
@@ -42,6 +44,21 @@ def protected_operations(app: FastAPI, scheme: str) -> list[tuple[re.Pattern[str
     return [(compile_path(path)[0], frozenset(methods)) for path, methods in protected.items()]
 
 
+def by_method(
+    operations: list[tuple[re.Pattern[str], frozenset[str]]],
+) -> dict[str, re.Pattern[str]]:
+    """One pattern per method, matching the paths of all its operations: a request is
+    then one match, not one per protected route (31 here, on every request). The
+    parameters' group names go (an alternation may not repeat one); each path keeps
+    its own anchors."""
+    paths: dict[str, list[str]] = {}
+    for pattern, methods in operations:
+        unnamed = _GROUP_NAME.sub("(?:", pattern.pattern)
+        for method in methods:
+            paths.setdefault(method, []).append(f"(?:{unnamed})")
+    return {method: re.compile("|".join(alternatives)) for method, alternatives in paths.items()}
+
+
 class AuthenticateProtected:
     """Authenticates requests bound for routes that require ``gate.current_user``."""
 
@@ -49,25 +66,22 @@ class AuthenticateProtected:
         self.app = app
         self.gate = gate
         self.routes_of = routes_of
-        self._protected: list[tuple[re.Pattern[str], frozenset[str]]] | None = None
+        self._protected: dict[str, re.Pattern[str]] | None = None
 
-    def _protected_routes(self) -> list[tuple[re.Pattern[str], frozenset[str]]]:
+    def _protected_routes(self) -> dict[str, re.Pattern[str]]:
         # Read from the app once, on first use: every route is registered by then.
         if self._protected is None:
             try:
                 scheme = self.gate.current_user.scheme_name
-                self._protected = protected_operations(self.routes_of, scheme)
+                self._protected = by_method(protected_operations(self.routes_of, scheme))
             except Exception:  # the dependency still checks every protected route
                 log.exception("cannot list the protected routes; checking in the routes")
-                self._protected = []
+                self._protected = {}
         return self._protected
 
     def _is_protected(self, scope: Scope) -> bool:
-        method, path = scope["method"], scope["path"]
-        return any(
-            method in methods and pattern.match(path)
-            for pattern, methods in self._protected_routes()
-        )
+        pattern = self._protected_routes().get(scope["method"])
+        return pattern is not None and pattern.match(scope["path"]) is not None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self._is_protected(scope):
