@@ -4,7 +4,9 @@ On POSIX, ``authgate serve`` replaces its own process (same PID) with a fresh
 interpreter running ``python -m authgate.serving HOST PORT WORKERS ACCESS_LOG``. The
 server then carries none of the command line (Typer, every command's module) nor what
 the start-up checks loaded (~3 MB of memory). Settings are read again from the same
-environment. Elsewhere the command calls :func:`run` itself.
+environment, to which glibc's huge-page tunable is added
+(:func:`authgate.libc.with_huge_pages`). Elsewhere the command calls :func:`run`
+itself.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from authgate.core.errors import ConfigurationError
 from authgate.core.settings import Settings, load_settings
-from authgate.libc import name_process
+from authgate.libc import name_process, with_huge_pages
 from authgate.logconfig import log_config
 
 if TYPE_CHECKING:
@@ -66,8 +68,10 @@ def exec_fresh(*, host: str, port: int, workers: int, access_log: bool) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     argv = [str(host), str(port), str(workers), "1" if access_log else "0"]
-    # Our own interpreter and module; the arguments were checked by the CLI.
-    os.execv(sys.executable, [sys.executable, "-m", "authgate.serving", *argv])  # noqa: S606
+    # Our own interpreter and module; the arguments were checked by the CLI. Its
+    # malloc asks for huge pages (``authgate.libc.with_huge_pages``).
+    command = [sys.executable, "-m", "authgate.serving", *argv]
+    os.execve(sys.executable, command, with_huge_pages(os.environ))  # noqa: S606
 
 
 def main(argv: list[str]) -> int:

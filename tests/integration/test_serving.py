@@ -3,6 +3,7 @@ libraries used only by some deployments load on first use, not at start-up."""
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import sys
@@ -37,12 +38,17 @@ def test_serve_replaces_itself_with_a_fresh_server(
     start_server: Callable[..., Server],
 ) -> None:
     """Same PID (what a supervisor started is the server), now running only
-    `python -m authgate.serving`; SIGTERM still stops it cleanly."""
-    server = start_server()
+    `python -m authgate.serving`, its malloc asking for huge pages; SIGTERM still
+    stops it cleanly."""
+    server = start_server(GLIBC_TUNABLES="glibc.malloc.arena_max=4")
     assert server.process is not None
     pid = server.process.pid
     argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     assert argv[1:4] == [b"-m", b"authgate.serving", b"127.0.0.1"], argv
+    environment = Path(f"/proc/{pid}/environ").read_bytes()
+    # glibc splits the tunables it read in place: ":" may have become NUL.
+    tunables = rb"(?:^|\0)GLIBC_TUNABLES=glibc\.malloc\.arena_max=4[:\0]glibc\.malloc\.hugetlb=1\0"
+    assert re.search(tunables, environment), environment
     assert Path(f"/proc/{pid}/comm").read_text().strip() == "authgate"  # for ps, pgrep
     with server.client() as client:
         assert client.get("/healthz").status_code == 200

@@ -64,9 +64,7 @@ def _validated_key(raw: str) -> str:
 
 @given(
     local=st.text(alphabet=_ATOM, min_size=1, max_size=70),
-    labels=st.lists(
-        st.text(alphabet=_DOMAIN, min_size=1, max_size=20), min_size=1, max_size=4
-    ),
+    labels=st.lists(st.text(alphabet=_DOMAIN, min_size=1, max_size=20), min_size=1, max_size=4),
 )
 def test_a_plain_address_is_keyed_as_the_validator_would(local: str, labels: list[str]) -> None:
     """The shortcut for plain ASCII addresses gives the key validation would give,

@@ -1,18 +1,24 @@
-"""glibc's three calls (Linux): each in a fresh interpreter, as the server makes them."""
+"""glibc's calls and tunables (Linux): each in a fresh interpreter, as the server
+makes them."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+from authgate.libc import with_huge_pages
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc: Linux")
 
 
-def run(code: str) -> str:
+def run(code: str, env: dict[str, str] | None = None) -> str:
     done = subprocess.run(
         [sys.executable, "-c", f"from authgate import libc\n{code}"],
+        env=env,
         check=True,
         capture_output=True,
         text=True,
@@ -47,3 +53,36 @@ def test_malloc_trim_hands_freed_heap_back() -> None:
 
 def test_limit_malloc_arenas_is_accepted() -> None:
     assert run("libc.limit_malloc_arenas(1)\nprint('ok')") == "ok"
+
+
+def test_with_huge_pages_adds_the_tunable_once() -> None:
+    base = {"PATH": "/bin"}
+    assert with_huge_pages(base) == {"PATH": "/bin", "GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"}
+    assert base == {"PATH": "/bin"}  # a copy
+    other = {"GLIBC_TUNABLES": "glibc.malloc.arena_max=2"}
+    assert with_huge_pages(other)["GLIBC_TUNABLES"] == (
+        "glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1"
+    )
+    chosen = {"GLIBC_TUNABLES": "glibc.malloc.hugetlb=0"}
+    assert with_huge_pages(chosen) == chosen
+
+
+HUGE = (
+    "import re\n"
+    "print(re.search(r'AnonHugePages:\\s+(\\d+)', open('/proc/self/smaps_rollup').read())[1])"
+)
+THP = Path("/sys/kernel/mm/transparent_hugepage/enabled")
+
+
+@pytest.mark.skipif(
+    not THP.exists() or "[never]" in THP.read_text(), reason="no transparent huge pages here"
+)
+def test_the_tunable_puts_a_large_block_in_huge_pages() -> None:
+    """24 MiB from malloc (Argon2id takes 19) lies partly in huge pages with the
+    tunable; without it only where the kernel gives them to every process."""
+    code = f"block = bytearray(24 << 20)\n{HUGE}"
+    plain = {k: v for k, v in os.environ.items() if k != "GLIBC_TUNABLES"}
+    tuned_kib = int(run(code, with_huge_pages(plain)))
+    assert tuned_kib >= 16 * 1024
+    if "[madvise]" in THP.read_text():
+        assert int(run(code, plain)) == 0
