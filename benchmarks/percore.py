@@ -103,7 +103,9 @@ def rate(output: str) -> float:
 
 
 def p99(output: str) -> str:
-    match = re.search(r"99%\s+(\S+)", output)
+    """The 99th percentile of ``--latency``'s distribution: its own line ("99%" also
+    ends a spread such as "90.99%" on the thread-stats lines above it)."""
+    match = re.search(r"^\s*99%\s+(\S+)", output, re.MULTILINE)
     return match.group(1) if match else "?"
 
 
