@@ -67,7 +67,7 @@ def with_huge_pages(environment: Mapping[str, str]) -> dict[str, str]:
     glibc reads its tunables once, when a process starts, so a server asks for them
     for the interpreter it becomes. Argon2id's 19 MiB of working memory then lies in
     ten huge pages instead of 4,864 small ones, and each hash misses the TLB far
-    less: 5-9 % faster hashes here, for 1 MB more of idle memory. A
+    less: 7-10 % faster hashes here, for 1-2 MB more resident memory. A
     ``GLIBC_TUNABLES`` that already names the tunable is left as it is (``…=0``
     turns it off)."""
     tuned = dict(environment)

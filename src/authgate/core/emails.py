@@ -41,9 +41,8 @@ def login_key(raw: str) -> str:
 
     Login never answers "invalid email": an address that cannot exist simply
     matches no account, like any unknown one. So a plain ASCII address has the same
-    key whether it is valid or not, its text in lower case, and is not validated:
-    email-validator costs a login more than the rest of its reading (tests check the
-    two agree).
+    key whether it is valid or not, its text in lower case, and a login spares
+    email-validator's work on it (tests check that both ways give the same key).
     """
     if _PLAIN_ADDRESS.fullmatch(raw):
         return raw.lower()

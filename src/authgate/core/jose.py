@@ -67,6 +67,8 @@ class _SecretCheckedOnce(HMACAlgorithm):
         super().__init__(HMACAlgorithm.SHA256)
 
     def prepare_key(self, key: str | bytes) -> bytes:
+        if not isinstance(key, str | bytes):  # refused by PyJWT, as before
+            return super().prepare_key(key)
         raw = key.encode() if isinstance(key, str) else key
         prepared = _PASSED_SECRETS.get(raw)
         if prepared is None:
