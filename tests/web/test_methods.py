@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
+from authgate.web.methods import api_operations
 from tests.helpers import bearer, head_and_get, signed_up
 
 SESSION_ID = "00000000-0000-4000-8000-000000000000"
@@ -121,3 +124,24 @@ async def test_a_literal_path_is_not_the_template_beside_it(
         response = await client.request(method, path)
         assert response.status_code == 405
         assert response.headers["allow"] == "POST"
+
+
+async def test_the_schema_read_for_the_paths_is_not_kept(
+    client: httpx.AsyncClient, gate_app: tuple[Any, Any]
+) -> None:
+    """The middlewares read the paths from the OpenAPI schema once and let it go
+    (1.7 MB); /openapi.json builds it again when asked, the same."""
+    app, _ = gate_app
+    assert (await client.put("/plans")).status_code == 405  # the paths are read
+    assert app.openapi_schema is None
+    schema = (await client.get("/openapi.json")).json()
+    assert {"get", "post"} <= set(schema["paths"]["/plans"])
+    assert app.openapi_schema is not None
+    assert (await client.put("/plans")).headers["allow"] == "GET, HEAD, POST"
+
+
+def test_a_schema_the_host_app_built_is_kept(gate_app: tuple[Any, Any]) -> None:
+    app, _ = gate_app
+    built = app.openapi()
+    assert any(path == "/plans" for path, _, _ in api_operations(app))
+    assert app.openapi_schema is built

@@ -38,8 +38,8 @@ def protected_operations(app: FastAPI, scheme: str) -> list[tuple[re.Pattern[str
     """(path pattern, methods) of every operation the OpenAPI schema marks as secured
     by ``scheme`` — exactly the routes that depend on that security dependency."""
     protected: dict[str, set[str]] = {}
-    for path, method, operation in api_operations(app):
-        if any(scheme in requirement for requirement in operation.get("security", ())):
+    for path, method, schemes in api_operations(app):
+        if scheme in schemes:
             protected.setdefault(path, set()).add(method)
     return [(compile_path(path)[0], frozenset(methods)) for path, methods in protected.items()]
 

@@ -18,7 +18,8 @@ Paths the schema does not list (the UI, ``/docs``) are left to the router.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+import weakref
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import FastAPI
@@ -30,6 +31,8 @@ from authgate.web.errors import error_response
 
 log = logging.getLogger("authgate.web")
 
+#: An operation of the API: its path, its method and the security schemes it requires.
+Operation = tuple[str, str, frozenset[str]]
 #: The order of the methods in an ``Allow`` header.
 _RANK = {m: i for i, m in enumerate(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"))}
 
@@ -60,12 +63,35 @@ class PathMethods:
         return found
 
 
-def api_operations(app: FastAPI) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    """(path, METHOD, operation) of every operation in ``app``'s OpenAPI schema: what
-    the routes declare, wherever and however their routers were included."""
-    for path, operations in app.openapi().get("paths", {}).items():
-        for method, operation in operations.items():
-            yield path, method.upper(), operation
+#: What :func:`api_operations` read of each app's schema.
+_OPERATIONS: weakref.WeakKeyDictionary[FastAPI, list[Operation]] = weakref.WeakKeyDictionary()
+
+
+def api_operations(app: FastAPI) -> list[Operation]:
+    """(path, METHOD, names of the security schemes it requires) of every operation in
+    ``app``'s OpenAPI schema: what the routes declare, wherever and however their
+    routers were included. Read once per app.
+
+    The schema is not kept if this built it: it holds 1.7 MB of objects and takes
+    0.3 s to build here, for ``/openapi.json`` and ``/docs``, which FastAPI then
+    builds it again for. A schema the host app built is left in place."""
+    known = _OPERATIONS.get(app)
+    if known is None:
+        built_here = app.openapi_schema is None
+        known = [
+            (path, method.upper(), _schemes(operation))
+            for path, operations in app.openapi().get("paths", {}).items()
+            for method, operation in operations.items()
+        ]
+        if built_here:
+            app.openapi_schema = None
+        _OPERATIONS[app] = known
+    return known
+
+
+def _schemes(operation: dict[str, Any]) -> frozenset[str]:
+    """The security schemes any of an operation's requirements names."""
+    return frozenset(name for requirement in operation.get("security", ()) for name in requirement)
 
 
 def schema_methods(app: FastAPI) -> PathMethods:
