@@ -162,7 +162,9 @@ def main() -> None:
             "AUTHGATE_SECRET": os.urandom(32).hex(),
         }
         if args.cheap_hash:
-            subprocess.run([BIN / "authgate", "db", "upgrade"], env=env, check=True)
+            subprocess.run(
+                [BIN / "authgate", "db", "upgrade"], env=env, check=True, capture_output=True
+            )
             command = [str(BIN / "python"), "-c", CHEAP_SERVER, str(port)]
             env = with_huge_pages(env)
         else:

@@ -25,12 +25,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from contextlib import ExitStack
@@ -41,8 +39,7 @@ from pathlib import Path
 import cpu_quota
 import growth_server
 import seed
-
-from authgate.libc import with_huge_pages
+from login_cost import hash_seconds
 
 KEYCLOAK_LOGINS_PER_VCPU = 15
 KEYCLOAK_REFRESHES_PER_VCPU = 120
@@ -147,36 +144,11 @@ def wal_report(before: tuple[int, int, int] | None, url: str, output: str) -> st
     return f", WAL {wal / total / 1024:.1f} KB/refresh, HOT {hot_share}"
 
 
-HASH_TIMER = """
-import statistics, time
-from pwdlib.hashers.argon2 import Argon2Hasher
-from authgate.core.passwords import OWASP
-hasher = Argon2Hasher(time_cost=OWASP.time_cost, memory_cost=OWASP.memory_cost,
-                      parallelism=OWASP.parallelism)
-stored = hasher.hash("x")
-times = []
-for _ in range(7):
-    started = time.perf_counter()
-    hasher.verify("x", stored)
-    times.append(time.perf_counter() - started)
-print(statistics.median(times))
-"""
-
-
 def argon2_build() -> str:
     """Which argon2-cffi-bindings is installed: PyPI's wheel (built for any x86-64) or
     one built on this machine (``scripts/build-argon2.sh``: AVX2)."""
     tags = metadata.distribution("argon2-cffi-bindings").read_text("WHEEL") or ""
     return "PyPI's wheel" if "manylinux" in tags else "built here"
-
-
-def hash_seconds() -> float:
-    """One Argon2id verification with OWASP's minimum parameters, on CPU 0 (median of 7),
-    with malloc's huge pages as the server has them."""
-    command = ["taskset", "-c", "0", sys.executable, "-c", HASH_TIMER]
-    env = with_huge_pages(os.environ)
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
-    return float(done.stdout)
 
 
 #: Whether any of a stretch's sampled seeded tokens was rotated already.
@@ -322,7 +294,7 @@ def main() -> None:
             Config(f"2 workers, Redis, {2 * q:g} CPU", 2, extra=redis, quota=2 * q),
         ]
     print(f"{args.url}: {args.users:,} users, {sessions:,} sessions; load {growth_server.load()}")
-    seconds = hash_seconds()
+    seconds = hash_seconds("OWASP")
     print(
         f"  one Argon2id verification (m=19 MiB, t=2, p=1; argon2-cffi-bindings "
         f"{argon2_build()}) on CPU 0: {seconds * 1000:.1f} ms: "

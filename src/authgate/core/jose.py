@@ -63,9 +63,6 @@ class _SecretCheckedOnce(HMACAlgorithm):
     before, every time.
     """
 
-    def __init__(self) -> None:
-        super().__init__(HMACAlgorithm.SHA256)
-
     def prepare_key(self, key: str | bytes) -> bytes:
         if not isinstance(key, str | bytes):  # refused by PyJWT, as before
             return super().prepare_key(key)
@@ -85,7 +82,7 @@ def new_parser(algorithms: Iterable[str]) -> jwt.PyJWS:
     jws = jwt.PyJWS(algorithms=known)
     if "HS256" in known:
         jws.unregister_algorithm("HS256")
-        jws.register_algorithm("HS256", _SecretCheckedOnce())
+        jws.register_algorithm("HS256", _SecretCheckedOnce(HMACAlgorithm.SHA256))
     return jws
 
 
