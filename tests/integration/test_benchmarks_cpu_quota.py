@@ -34,12 +34,23 @@ def limit(group: Path) -> tuple[int, int]:
     return int(quota), int((group / "cpu.cfs_period_us").read_text())
 
 
+def command_line(pid: int) -> bytes:
+    """The process's command line; empty while it is between two programs (execve)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except ProcessLookupError:
+        return b""
+
+
 def started_in(procs: Path) -> subprocess.Popen[bytes]:
-    """``sleep 30`` started through :func:`cpu_quota.joining`, once it is in the group."""
+    """``sleep 30`` started through :func:`cpu_quota.joining`, once it is in the group
+    and has become ``sleep`` (the shell writes its pid, then execs)."""
     child = subprocess.Popen(cpu_quota.joining(procs, ["sleep", "30"]))
     deadline = time.monotonic() + 10
-    while str(child.pid) not in procs.read_text().split() and time.monotonic() < deadline:
-        time.sleep(0.02)  # the shell writes its pid, then becomes sleep
+    while time.monotonic() < deadline and not (
+        str(child.pid) in procs.read_text().split() and command_line(child.pid).startswith(b"sleep")
+    ):
+        time.sleep(0.02)
     return child
 
 
@@ -51,7 +62,7 @@ def test_a_process_started_through_joining_runs_in_a_group_held_to_the_quota() -
             child = started_in(procs)
             try:
                 assert procs.read_text().split() == [str(child.pid)]
-                assert Path(f"/proc/{child.pid}/cmdline").read_bytes().startswith(b"sleep")
+                assert command_line(child.pid).startswith(b"sleep")
             finally:
                 child.kill()
                 child.wait()
