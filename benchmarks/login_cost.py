@@ -125,6 +125,21 @@ def wait_ready(base: str, server: subprocess.Popen[bytes]) -> None:
     sys.exit("the server did not start in 30 s")
 
 
+#: The end of a wrk script: one line with the requests, the non-2xx and p99 in µs.
+WRK_DONE = """done = function(summary, latency, requests)
+  io.write(string.format("RESULT %d %d %d\\n", summary.requests,
+    summary.errors.status, latency:percentile(99)))
+end
+"""
+
+
+def wrk_result(out: str) -> tuple[int, int, float]:
+    """Requests, non-2xx answers and p99 in ms, from the output of a WRK_DONE script."""
+    line = next(row for row in out.splitlines() if row.startswith("RESULT"))
+    requests, non2xx, p99_us = (int(value) for value in line.split()[1:])
+    return requests, non2xx, p99_us / 1000
+
+
 def email(n: int) -> str:
     return "bench@example.com" if n == 0 else f"bench{n}@example.com"
 
@@ -140,11 +155,7 @@ def run_wrk(base: str, workdir: Path, seconds: int, conns: int, users: int) -> d
         "request = function()\n"
         "  turn = turn % #bodies + 1\n"
         "  return wrk.format(nil, nil, nil, bodies[turn])\n"
-        "end\n"
-        "done = function(summary, latency, requests)\n"
-        '  io.write(string.format("RESULT %d %d %d\\n", summary.requests,\n'
-        "    summary.errors.status, latency:percentile(99)))\n"
-        "end\n"
+        "end\n" + WRK_DONE
     )
     command = ["taskset", "-c", "1", "wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--timeout=10s"]
     out = subprocess.run(
@@ -153,16 +164,22 @@ def run_wrk(base: str, workdir: Path, seconds: int, conns: int, users: int) -> d
         capture_output=True,
         text=True,
     ).stdout
-    line = next(row for row in out.splitlines() if row.startswith("RESULT"))
-    requests, non2xx, p99_us = (int(value) for value in line.split()[1:])
-    return {"requests": requests, "non2xx": non2xx, "p99_ms": p99_us / 1000}
+    requests, non2xx, p99_ms = wrk_result(out)
+    return {"requests": requests, "non2xx": non2xx, "p99_ms": p99_ms}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--conns", type=int, default=4)
-    parser.add_argument("--users", type=int, default=1, help="accounts logged in by turns")
+    parser.add_argument(
+        "--users",
+        type=int,
+        choices=range(1, 51),
+        default=1,
+        metavar="1-50",
+        help="accounts logged in by turns (registrations allow 50 an hour per address)",
+    )
     parser.add_argument("--cheap-hash", action="store_true", help="Argon2id m=1 MiB, t=1")
     args = parser.parse_args()
     if shutil.which("wrk") is None:

@@ -29,21 +29,14 @@ import time
 from pathlib import Path
 
 import httpx
-from login_cost import BIN, PASSWORD, free_port, wait_ready
+from login_cost import BIN, PASSWORD, WRK_DONE, free_port, wait_ready, wrk_result
 
 PLANS = 5  # as many as peerbench creates
-
-WRK_DONE = """
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT %d %d %d\\n", summary.requests,
-    summary.errors.status, latency:percentile(99)))
-end
-"""
 
 
 def script(workdir: Path, name: str, lines: list[str]) -> Path:
     path = workdir / f"{name}.lua"
-    path.write_text("\n".join(lines) + WRK_DONE)
+    path.write_text("\n".join([*lines, WRK_DONE]))
     return path
 
 
@@ -59,9 +52,8 @@ def result(wrk: subprocess.Popen[str], seconds: float) -> dict[str, float]:
     out, _ = wrk.communicate()
     if wrk.returncode != 0:
         sys.exit(f"wrk failed: {out}")
-    line = next(row for row in out.splitlines() if row.startswith("RESULT"))
-    requests, non2xx, p99_us = (int(value) for value in line.split()[1:])
-    return {"ok_rps": (requests - non2xx) / seconds, "non2xx": non2xx, "p99_ms": p99_us / 1000}
+    requests, non2xx, p99_ms = wrk_result(out)
+    return {"ok_rps": (requests - non2xx) / seconds, "non2xx": non2xx, "p99_ms": p99_ms}
 
 
 def prepare(base: str, email: str) -> str:
