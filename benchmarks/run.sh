@@ -2,6 +2,7 @@
 # Benchmarks, by hand (no test runs them; nothing fails on timing). See benchmarks/README.md.
 #
 #   benchmarks/run.sh              side by side with the peer stacks (3 rounds)      [needs peerbench]
+#                                  then benchmarks/storm.py (the storm on another account)
 #   benchmarks/run.sh --quick      the same, 3 s per scenario, one round            [needs peerbench]
 #   benchmarks/run.sh micro        in-process microbenchmarks (add --quick: shorter) [this repository only]
 #
@@ -37,6 +38,17 @@ fi
 python3 "$bench" setup >/dev/null
 rounds=(--rounds 3)
 [ "$mode" = --quick ] && rounds=(--quick)
-exec python3 "$bench" run "${rounds[@]}" \
+status=0
+python3 "$bench" run "${rounds[@]}" \
   --targets "${TARGETS:-seed-express,seed-express-keyobject,seed-fastapi,authgate}" \
-  --authgate-cmd "$PWD/.venv/bin/authgate serve --host 127.0.0.1 --port {port}"
+  --authgate-cmd "$PWD/.venv/bin/authgate serve --host 127.0.0.1 --port {port}" || status=$?
+
+# peerbench's storm logs in the account whose token it reads with; past 100 logins
+# authgate's session cap ends that session, and the rest of the storm reads 401s
+# (listed under its table as non-2xx). The same scenario, logins on another account:
+echo
+echo "authgate's storm with the logins on another account (benchmarks/storm.py, 200s only):"
+storm=()
+[ "$mode" = --quick ] && storm=(--seconds 3 --rounds 1)
+.venv/bin/python benchmarks/storm.py "${storm[@]}" || status=$?
+exit "$status"
