@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import statistics
 import subprocess
@@ -29,7 +28,7 @@ import time
 from pathlib import Path
 
 import httpx
-from login_cost import BIN, PASSWORD, WRK_DONE, free_port, wait_ready, wrk_result
+from login_cost import BIN, PASSWORD, WRK_DONE, free_port, server_env, wait_ready, wrk_result
 
 PLANS = 5  # as many as peerbench creates
 
@@ -77,14 +76,9 @@ def one_round(seconds: int, same_account: bool) -> dict[str, float]:
         workdir = Path(tmp)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        env = {
-            **os.environ,
-            "AUTHGATE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/authgate.db",
-            "AUTHGATE_SECRET": os.urandom(32).hex(),
-        }
         server = subprocess.Popen(
             ["taskset", "-c", "0", str(BIN / "authgate"), "serve", "--port", str(port)],
-            env=env,
+            env=server_env(tmp),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
