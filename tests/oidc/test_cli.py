@@ -11,7 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from authgate.cli import app as cli
+from authgate.core import oidc_clients
 from authgate.core.digests import token_digest
+from authgate.core.oidc import is_client_id, new_client_id
 
 
 @pytest.fixture
@@ -86,3 +88,25 @@ def test_delete(run_cli: Callable[..., Any]) -> None:
     assert run_cli("client", "delete", client["client_id"]).exit_code == 0
     assert listed(run_cli) == []
     assert run_cli("client", "delete", client["client_id"]).exit_code == 1
+
+
+def test_new_client_ids_never_begin_with_a_dash() -> None:
+    """One plain draw in 64 begins with `-`; none of 3,000 ids may."""
+    ids = [new_client_id() for _ in range(3000)]
+    assert not [value for value in ids if value.startswith("-")]
+    assert all(is_client_id(value) and len(value) == 22 for value in ids)
+    assert len(set(ids)) == len(ids)
+
+
+@pytest.mark.parametrize("client_id", ["-ykw6C7BhZ4mayKcYAat_w", "--h-Zl0aW_n3lM5xq8QpYw"])
+def test_delete_takes_an_id_that_begins_with_a_dash(
+    run_cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, client_id: str
+) -> None:
+    """Ids made before they stopped beginning with `-` are read as the id, not an option."""
+    monkeypatch.setattr(oidc_clients, "new_client_id", lambda: client_id)
+    run_cli("client", "create", "X", "--redirect-uri", "https://x.example/cb")
+    assert [client["client_id"] for client in listed(run_cli)] == [client_id]
+    result = run_cli("client", "delete", client_id)
+    assert result.exit_code == 0, result.output
+    assert f"deleted {client_id}" in result.stdout
+    assert listed(run_cli) == []

@@ -81,9 +81,13 @@ def client_list(
             typer.echo(f"{client.id}  {client.name}  ({kind})  {uris}")
 
 
-@client_app.command("delete")
+@client_app.command("delete", context_settings={"ignore_unknown_options": True})
 def client_delete(client_id: str) -> None:
-    """Delete a client: its codes, consents and the sessions it held end."""
+    """Delete a client: its codes, consents and the sessions it held end.
+
+    An id that begins with `-` (one made before ids stopped doing so) is taken as the
+    id, not as an unknown option.
+    """
 
     async def delete(clients: OidcClients) -> None:
         await clients.delete(client_id)

@@ -122,8 +122,14 @@ def new_secret() -> str:
 
 
 def new_client_id() -> str:
-    """A client id: 128 random bits (public, but not guessable in sequence)."""
-    return secrets.token_urlsafe(16)
+    """A client id: 128 random bits (public, but not guessable in sequence).
+
+    Never one that begins with `-`, which a shell command line (`authgate client
+    delete ID`) would read as an option; redrawing one id in 64 costs 0.02 bits.
+    """
+    while (client_id := secrets.token_urlsafe(16)).startswith("-"):
+        pass
+    return client_id
 
 
 def is_client_id(value: object) -> TypeGuard[str]:
