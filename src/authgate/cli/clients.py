@@ -85,8 +85,8 @@ def client_list(
 def client_delete(client_id: str) -> None:
     """Delete a client: its codes, consents and the sessions it held end.
 
-    An id that begins with `-` (one made before ids stopped doing so) is taken as the
-    id, not as an unknown option.
+    An id that begins with "-" (made before new ids stopped doing so) is read
+    as the id, not as an option.
     """
 
     async def delete(clients: OidcClients) -> None:
