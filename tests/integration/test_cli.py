@@ -49,6 +49,15 @@ def test_user_create_list_disable(tmp_path: Path) -> None:
     assert unknown.returncode != 0 and unknown.stderr.count("\n") == 1
 
 
+def test_a_command_line_that_does_not_parse_is_one_line(tmp_path: Path) -> None:
+    """The installed command too: a missing argument is one line, exit status 2."""
+    result = cli(tmp_path, "user", "role", "ops@example.com")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "error: Missing argument 'action' (see 'authgate user role --help')"
+    ]
+
+
 def test_db_upgrade_is_idempotent(tmp_path: Path) -> None:
     """`db upgrade` creates the schema and is a no-op the second time."""
     for _ in range(2):

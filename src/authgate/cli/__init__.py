@@ -1,8 +1,8 @@
 """The ``authgate`` command line (Typer): serve, doctor, audit, users, tokens, keys,
 database, mail, OpenID Connect clients.
 
-Expected failures (bad input, bad configuration, unreachable database) print one
-line to stderr and exit non-zero; no tracebacks.
+Expected failures (bad input, bad configuration, unreachable database, a command line
+that does not parse) print one line to stderr and exit non-zero; no tracebacks.
 """
 
 from __future__ import annotations
@@ -19,10 +19,12 @@ from authgate.cli.keys import keys_app
 from authgate.cli.mail import mail_app
 from authgate.cli.server import serve
 from authgate.cli.tokens import token_app
+from authgate.cli.usage import OneLineUsageErrors
 from authgate.cli.users import user_app
 from authgate.libc import limit_malloc_arenas
 
 app = typer.Typer(
+    cls=OneLineUsageErrors,
     help="authgate: JWT authentication service and toolkit.",
     no_args_is_help=True,
     add_completion=False,
