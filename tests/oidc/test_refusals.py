@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import pytest
 
+from authgate.core import oidc_clients
 from tests.conftest import FakeClock
 from tests.oidc.helpers import (
     ISSUER,
@@ -111,6 +112,25 @@ async def test_unknown_redirect_uri_is_a_plain_page(
     registered = await new_client(gate)
     async with signed_in_browser(app) as browser:
         response = await browser.get(authorize_url(registered, **overrides))
+    assert response.status_code == 400
+    assert "location" not in response.headers
+    assert response.headers["content-type"].startswith("text/html")
+
+
+@pytest.mark.parametrize(
+    "uri", ["javascript:alert(document.domain)//", "data:text/html,<script>alert(1)</script>"]
+)
+async def test_a_redirect_uri_registered_before_it_was_refused_is_never_followed(
+    provider: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch, uri: str
+) -> None:
+    """A client stored by a release that let such a URI through: its authorization
+    requests are a plain 400 page, never a redirect (nor a consent that sends there)."""
+    app, gate = provider
+    monkeypatch.setattr(oidc_clients, "check_redirect_uri", lambda value: value)
+    registered = await new_client(gate, uris=(uri,), first_party=False)
+    monkeypatch.undo()
+    async with signed_in_browser(app) as browser:
+        response = await browser.get(authorize_url(registered, redirect_uri=uri))
     assert response.status_code == 400
     assert "location" not in response.headers
     assert response.headers["content-type"].startswith("text/html")

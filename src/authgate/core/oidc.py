@@ -35,6 +35,13 @@ _CLIENT_ID = re.compile(r"[A-Za-z0-9_\-]{1,64}")
 MAX_PARAM_CHARS = 2048
 MAX_NONCE_CHARS = 512  # the column's width
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+#: Schemes a browser runs, reads locally or cannot return a code through: never a
+#: redirect URI (RFC 9700 §4.1; a ``javascript:`` one would run in the page that
+#: sends the user back, ours).
+REFUSED_SCHEMES = frozenset(
+    {"javascript", "vbscript", "data", "file", "blob", "about", "filesystem", "view-source"}
+    | {"ftp", "ws", "wss", "mailto", "tel", "sms"}
+)
 
 
 class OAuthError(Exception):
@@ -138,19 +145,37 @@ def is_client_id(value: object) -> TypeGuard[str]:
 
 def check_redirect_uri(uri: str) -> str:
     """A redirect URI fit to register: absolute, no fragment (RFC 6749 §3.1.2), https,
-    or http on a loopback host (RFC 8252 §7.3), or a private-use scheme (§7.1).
+    or http on a loopback host (RFC 8252 §7.3), or a private-use scheme (§7.1); never
+    a scheme of ``REFUSED_SCHEMES``, a user name in the authority, or a space or a
+    control character (which a browser drops before it reads the scheme).
 
     Raises:
         ValueError: the message says why.
     """
+    if any(char.isspace() or not char.isprintable() for char in uri):
+        raise ValueError(f"{uri!r}: no spaces or control characters")
     parts = urlsplit(uri)
     if not parts.scheme or parts.fragment or "#" in uri:
         raise ValueError(f"{uri!r}: an absolute URI without a fragment is required")
+    if parts.scheme in REFUSED_SCHEMES:
+        raise ValueError(f"{uri!r}: the {parts.scheme}: scheme is never a redirect URI")
+    if "@" in parts.netloc:
+        raise ValueError(f"{uri!r}: no user name or password in the address")
     if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
         raise ValueError(f"{uri!r}: http is only for a loopback host; use https")
     if parts.scheme in ("http", "https") and not parts.hostname:
         raise ValueError(f"{uri!r}: no host")
     return uri
+
+
+def is_fit_redirect_uri(uri: str) -> bool:
+    """Whether ``uri`` would be registered today (a client registered before a rule
+    was added may hold one that would not: it is never redirected to)."""
+    try:
+        check_redirect_uri(uri)
+    except ValueError:
+        return False
+    return True
 
 
 def s256(verifier: str) -> str:
@@ -222,7 +247,11 @@ def check_authorization(
         raise OAuthError("invalid_request", "unknown client_id", redirect=False)
     uris = params.get("redirect_uri", [])
     redirect_uri = uris[0] if len(uris) == 1 else None
-    if redirect_uri is None or redirect_uri not in client.redirect_uris:  # exact match
+    if (
+        redirect_uri is None
+        or redirect_uri not in client.redirect_uris  # exact match
+        or not is_fit_redirect_uri(redirect_uri)
+    ):
         raise OAuthError(
             "invalid_request", "redirect_uri is not registered for this client", redirect=False
         )
