@@ -130,10 +130,20 @@ async def test_a_redirect_uri_registered_before_it_was_refused_is_never_followed
     registered = await new_client(gate, uris=(uri,), first_party=False)
     monkeypatch.undo()
     async with signed_in_browser(app) as browser:
-        response = await browser.get(authorize_url(registered, redirect_uri=uri))
+        request = authorize_url(registered, redirect_uri=uri)
+        response = await browser.get(request)
+        csrf = next(v for k, v in browser.cookies.items() if k.endswith("csrf_token"))
+        headers = {"X-CSRF-Token": csrf, "Origin": ISSUER}
+        denied = await browser.post(
+            "/auth/consents",
+            json={"request": urlsplit(request).query, "allow": False},
+            headers=headers,
+        )
     assert response.status_code == 400
     assert "location" not in response.headers
     assert response.headers["content-type"].startswith("text/html")
+    assert denied.status_code == 422
+    assert "redirect_to" not in denied.json()
 
 
 async def test_repeated_redirect_uri_is_a_plain_page(provider: tuple[Any, Any]) -> None:
