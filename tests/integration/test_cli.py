@@ -157,6 +157,16 @@ def test_serve_on_a_busy_port_is_one_line(tmp_path: Path) -> None:
             id="redis-port",
         ),
         pytest.param({"AUTHGATE_REFRESH_TTL": "3000000d"}, "AUTHGATE_REFRESH_TTL", id="ttl"),
+        pytest.param(
+            {"AUTHGATE_METRICS_ALLOW": "10.0.0.0/8, intranet"},
+            "AUTHGATE_METRICS_ALLOW",
+            id="metrics-allow",
+        ),
+        pytest.param(
+            {"AUTHGATE_MAIL_TEMPLATES": "/nonexistent/templates"},
+            "AUTHGATE_MAIL_TEMPLATES",
+            id="mail-templates",
+        ),
     ],
 )
 def test_bad_configuration_stops_serve_with_one_line(

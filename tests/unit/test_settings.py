@@ -87,6 +87,8 @@ def test_environment_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
         ("AUTHGATE_EVENTS_RETENTION", "0", "must be positive"),
         ("AUTHGATE_EVENTS_RETENTION", "forever", "not a duration"),
         ("AUTHGATE_LOG_FORMAT", "xml", "AUTHGATE_LOG_FORMAT"),
+        ("AUTHGATE_METRICS_ALLOW", "not-a-network", "'not-a-network' is not a CIDR"),
+        ("AUTHGATE_METRICS_ALLOW", "10.0.0.0/8, 10.0.0.0/33", "'10.0.0.0/33' is not a CIDR"),
     ],
 )
 def test_bad_settings_name_their_variable(

@@ -72,12 +72,15 @@ def _check_listen(host: str, port: int) -> None:
 
 
 async def _preflight(settings: Settings) -> None:
-    """Fail fast, once, before any worker starts: Redis, database, schema, keys."""
+    """Fail fast, once, before any worker starts: Redis, database, schema, keys, mail
+    templates."""
+    from authgate.mail.templates import MailTemplates
     from authgate.storage.keysource import load_key_ring
     from authgate.storage.ratelimit import validate_limits
     from authgate.storage.sql import Database
 
     validate_limits(settings)
+    MailTemplates(settings.mail_templates)  # the deployer's directory, if set, exists
     if settings.redis_url is not None:
         from authgate.storage.redis import check_redis
 

@@ -95,3 +95,21 @@ def is_loopback_host(host: str | None) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def parse_networks(spec: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """The networks of a comma-separated list of CIDRs (``10.0.0.0/8, ::1/128``); a
+    bare address is its own /32 or /128, blank entries are skipped.
+
+    Raises:
+        ValueError: an entry that is not a network, named.
+    """
+    networks = []
+    for part in (entry.strip() for entry in spec.split(",")):
+        if not part:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise ValueError(f"{part!r} is not a CIDR such as 10.0.0.0/8") from None
+    return networks

@@ -21,6 +21,7 @@ from authgate.core.config_values import (
     check_port,
     none_if_blank,
     parse_duration,
+    parse_networks,
     redact_url,
 )
 from authgate.core.errors import ConfigurationError
@@ -153,6 +154,12 @@ class Settings(BaseSettings):
         if "\r" in value or "\n" in value or "@" not in address or address.count("@") != 1:
             raise ValueError("use an address such as 'authgate <no-reply@example.com>'")
         return value.strip()
+
+    @field_validator("metrics_allow")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        parse_networks(value)
+        return value
 
     @field_validator("redis_url")
     @classmethod

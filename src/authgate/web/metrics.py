@@ -30,7 +30,8 @@ from starlette.responses import Response
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from authgate.core.errors import ConfigurationError, Forbidden
+from authgate.core.config_values import parse_networks
+from authgate.core.errors import Forbidden
 from authgate.web.methods import api_operations
 
 if TYPE_CHECKING:
@@ -42,25 +43,6 @@ ERROR_SCOPE_KEY = "authgate.error"
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 _HASH_BUCKETS = (0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.2, 0.5, 1.0, 2.5)
-
-
-def allowed_networks(spec: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    """The CIDRs of AUTHGATE_METRICS_ALLOW.
-
-    Raises:
-        ConfigurationError: one that does not parse.
-    """
-    networks = []
-    for part in spec.split(","):
-        if not part.strip():
-            continue
-        try:
-            networks.append(ipaddress.ip_network(part.strip(), strict=False))
-        except ValueError:
-            raise ConfigurationError(
-                f"AUTHGATE_METRICS_ALLOW: {part.strip()!r} is not a CIDR such as 10.0.0.0/8"
-            ) from None
-    return networks
 
 
 class RouteNames:
@@ -253,7 +235,7 @@ class RequestMetrics:
 
 def metrics_route(gate: AuthGate, metrics: Metrics) -> Callable[[Request], Any]:
     """``GET /metrics`` for the allowed addresses."""
-    networks = allowed_networks(gate.settings.metrics_allow)
+    networks = parse_networks(gate.settings.metrics_allow)  # checked by Settings
 
     async def read_metrics(request: Request) -> Response:
         host = request.client.host if request.client else ""
