@@ -53,27 +53,34 @@ def user_create(
 def user_list(
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines.")] = False,
 ) -> None:
-    """List users."""
+    """List users, oldest first (all of them, printed as they are read)."""
 
     @with_runtime
-    async def listing(service: Any) -> Any:
-        return await service.users.list(limit=100_000)
+    async def listing(service: Any) -> None:
+        lines: list[str] = []
+        async for user in service.users.each():
+            lines.append(_listed(user, as_json))
+            if len(lines) == 1000:  # one write for many lines, not one each
+                typer.echo("\n".join(lines))
+                lines.clear()
+        if lines:
+            typer.echo("\n".join(lines))
 
-    for user in run(listing()):
-        state = "disabled" if user.is_disabled else "active"
-        if as_json:
-            typer.echo(
-                json.dumps(
-                    {
-                        "id": user.id,
-                        "email": user.email,
-                        "created_at": user.created_at.isoformat(),
-                        "disabled": user.is_disabled,
-                    }
-                )
-            )
-        else:
-            typer.echo(f"{user.id}  {user.email}  {user.created_at:%Y-%m-%d %H:%M}  {state}")
+    run(listing())
+
+
+def _listed(user: Any, as_json: bool) -> str:
+    if as_json:
+        return json.dumps(
+            {
+                "id": user.id,
+                "email": user.email,
+                "created_at": user.created_at.isoformat(),
+                "disabled": user.is_disabled,
+            }
+        )
+    state = "disabled" if user.is_disabled else "active"
+    return f"{user.id}  {user.email}  {user.created_at:%Y-%m-%d %H:%M}  {state}"
 
 
 @user_app.command("disable")

@@ -61,7 +61,9 @@ class UserStore(Protocol):
 
     async def set_roles(self, user_id: str, roles: Sequence[str]) -> None: ...
 
-    async def list(self, limit: int = 1000) -> Sequence[User]: ...
+    def each(self) -> AsyncIterator[User]:
+        """Every user, oldest first, read as it is consumed (a million fit)."""
+        ...
 
 
 class SessionStore(Protocol):

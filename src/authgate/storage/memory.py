@@ -61,8 +61,9 @@ class MemoryUsers:
     async def enable(self, user_id: str) -> None:
         self._by_id[user_id] = dataclasses.replace(self._by_id[user_id], disabled_at=None)
 
-    async def list(self, limit: int = 1000) -> Sequence[User]:
-        return sorted(self._by_id.values(), key=lambda u: u.created_at)[:limit]
+    async def each(self) -> AsyncIterator[User]:
+        for user in sorted(self._by_id.values(), key=lambda u: (u.created_at, u.id)):
+            yield user
 
 
 class MemorySessions:

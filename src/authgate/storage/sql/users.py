@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +18,7 @@ from authgate.storage.sql.tables import email_tokens, users
 
 #: Email keys looked up per query (well under every database's parameter limit).
 _IN_CHUNK = 500
+_EACH_BATCH = 2000  # rows per fetch of each()
 
 USER_COLUMNS = (
     users.c.id,
@@ -152,12 +153,14 @@ class SqlUsers:
     async def enable(self, user_id: str) -> None:
         await self.db.write([(_ENABLE, {"user_id": user_id})])
 
-    async def list(self, limit: int = 1000) -> Sequence[User]:
+    async def each(self) -> AsyncIterator[User]:
+        """One query, its rows fetched a batch at a time (a server-side cursor)."""
+        query = select(*USER_COLUMNS).order_by(users.c.created_at, users.c.id)
         async with self.db.connect() as conn:
-            result = await conn.execute(
-                select(*USER_COLUMNS).order_by(users.c.created_at, users.c.id).limit(limit)
-            )
-            return [user_from_row(row) for row in result]
+            result = await conn.stream(query.execution_options(yield_per=_EACH_BATCH))
+            async for batch in result.partitions():  # not row by row: a greenlet each
+                for row in batch:
+                    yield user_from_row(row)
 
     async def _one(self, query: Prepared, params: dict[str, str]) -> User | None:
         rows = await self.db.read(query, params)
